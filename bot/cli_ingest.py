@@ -1,0 +1,47 @@
+"""`responder ingest`: progress bar while files are parsed and embedded, then a summary table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from bot.cli import console, progress
+from bot.services import Services
+
+
+def run_ingest(svc: Services, paths: list[Path], bundled: bool, overrides: dict[str, Any]) -> None:
+    from retrieval.ingest import ingest_bundled, ingest_paths
+
+    reports = []
+    with progress() as bar:
+        task = bar.add_task("Ingesting", total=None)
+
+        def on_progress(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Ingesting {name}")
+
+        if bundled:
+            reports.append(ingest_bundled(svc.index, on_progress=on_progress))
+        if paths:
+            reports.append(ingest_paths(svc.index, paths, overrides=overrides, on_progress=on_progress))
+    rows = [row for report in reports for row in report.rows]
+    table = Table(title="Ingest summary")
+    for col in ("file", "doc id", "precedents", "chunks added", "removed", "unchanged", "skipped"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(
+            Path(row.path).name,
+            row.doc_id or "",
+            str(row.precedents),
+            str(row.added),
+            str(row.removed),
+            str(row.unchanged),
+            row.skipped or "",
+        )
+    console.print(table)
+    skipped = sum(1 for r in rows if r.skipped)
+    console.print(
+        f"{len(rows) - skipped} file(s) indexed, {skipped} skipped; "
+        f"{svc.index.count()} chunks in the index."
+    )

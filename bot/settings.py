@@ -1,0 +1,81 @@
+"""Every setting, read once from the environment (prefix RESPONDER_) or `.env`, then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from retrieval.config import RetrievalConfig
+from retrieval.models import Classification
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RESPONDER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".responder"), description="Chroma index, SQLite file and local model")
+    force: str = Field("Northumbria", description="The office's own force: its precedents are evidence")
+    pcc_name: str = Field("", description="Name for the sign-off block; a placeholder when empty")
+
+    # retrieval
+    chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store")
+    chroma_port: int = Field(8000, description="Chroma server port")
+    collection: str = Field("precedents", description="Chroma collection name")
+    embedding: str = Field(
+        "minilm-int8", description="'minilm-int8' (bundled) or 'st:/path/to/sentence-transformers/model'"
+    )
+    max_classification: Classification = Field(
+        Classification.OFFICIAL, description="Highest marking a draft posted to a channel may quote"
+    )
+
+    # drafting
+    llm: str = Field("auto", description="'auto', 'local', 'composer' or 'provider:model'")
+    llm_timeout: float = Field(120.0, description="Seconds before a chat-model call is abandoned")
+    model_path: Path | None = Field(None, description="A GGUF file to use instead of the bundled model")
+
+    # system of record
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir")
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = Field(None, description="Override the Web API base URL")
+    reviewers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Slack user ids (U…) or user-group ids (S…) allowed to approve"
+    )
+    required_approvals: int = Field(1, ge=1, description="Approvals needed before an answer is final")
+    drafter_may_approve: bool = Field(True, description="Whether the requester may approve their own draft")
+
+    # deadlines
+    chief_constable_days: int = Field(28, ge=1, le=55, description="Days after publication for CC comments")
+    reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [28, 14, 7, 3, 1, 0], description="Reminder offsets before the last day"
+    )
+
+    _split = field_validator("reviewers", "reminder_days", mode="before")(_split_list)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'responder.db').resolve()}"
+
+    def retrieval(self) -> RetrievalConfig:
+        return RetrievalConfig(
+            data_dir=self.data_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+            collection=self.collection,
+            embedding=self.embedding,
+        )

@@ -1,0 +1,279 @@
+"""Read the text out of the documents people hand us: plain text, Markdown, PDF and Word.
+
+`read_text` returns the text as stored in the file (no rewriting); `clean_text` is the separate,
+non-destructive normalisation the parsers apply to the artefacts of converted documents (HTML check
+boxes, superscript ordinals). Every failure is a `DocumentError` naming the file and saying what to do.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import statistics
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+SUPPORTED_SUFFIXES = frozenset({*TEXT_SUFFIXES, ".pdf", ".docx"})
+SIDECAR_SUFFIX = ".meta.json"
+
+CHECKED = "[x]"
+UNCHECKED = "[ ]"
+
+_SCANNED_HINT = "export it with a text layer or paste the recommendation"
+
+
+class DocumentError(Exception):
+    """A document could not be read. `str()` is a message fit to show the person who supplied it."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path.name}: {reason}")
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def read_text(path: Path) -> str:
+    """Return the text of a .txt, .md, .pdf or .docx file, or raise `DocumentError`."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(path, _unsupported_reason(suffix))
+    if not path.is_file():
+        raise DocumentError(path, "file not found — check the path and try again")
+    if path.stat().st_size == 0:
+        raise DocumentError(path, "the file is empty — nothing to read")
+    if suffix in TEXT_SUFFIXES:
+        text = _read_plain(path)
+    elif suffix == ".pdf":
+        text = _read_pdf(path)
+    else:
+        text = _read_docx(path)
+    if not text.strip():
+        raise DocumentError(path, "the file contains no text — check it is the right document")
+    return text
+
+
+def _unsupported_reason(suffix: str) -> str:
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    if suffix == ".doc":
+        return f"old Word .doc files are not supported — save it as .docx (supported: {supported})"
+    shown = f"'{suffix}'" if suffix else "(no extension)"
+    return f"unsupported file type {shown} — use one of {supported}"
+
+
+def _read_plain(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise DocumentError(path, "this looks like a binary file, not text — check the file extension")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # Files saved by older Windows tools (Word "Plain text", Notepad) are usually cp1252.
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(path, "the text is neither UTF-8 nor Windows-1252 — save it as UTF-8") from exc
+
+
+def _read_pdf(path: Path) -> str:
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = pypdf.PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(path, "the PDF is password-protected — remove the password and try again")
+        pages = [_page_text(page) for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        # pypdf signals damaged files with a mix of its own and builtin exceptions.
+        raise DocumentError(path, f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it") from exc
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text.strip():
+        raise DocumentError(path, f"the PDF has no extractable text (scanned image?) — {_SCANNED_HINT}")
+    return text
+
+
+@dataclass
+class _Line:
+    y: float | None
+    size: float
+    text: str
+
+
+def _page_text(page: object) -> str:
+    """Extract a page's text, marking paragraph breaks with a blank line.
+
+    pypdf's plain extraction separates every visual line with one newline, which loses paragraph
+    boundaries; the report parser needs them to tell where a finding ends. The vertical gap between
+    baselines tells us: a gap clearly larger than the font's line spacing starts a new paragraph.
+    """
+    lines: list[_Line] = []
+    current: list[str] = []
+    start: list[float | None] = [None]
+    size: list[float] = [0.0]
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, font_size: float) -> None:
+        if not text:
+            return
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        scale = abs(cm[3]) or 1.0
+        pieces = text.split("\n")
+        for index, piece in enumerate(pieces):
+            if start[0] is None and piece.strip():
+                start[0], size[0] = y, font_size * scale
+            current.append(piece)
+            if index < len(pieces) - 1:
+                lines.append(_Line(start[0], size[0], "".join(current)))
+                current.clear()
+                start[0], size[0] = None, 0.0
+
+    plain: str = page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    if current:
+        lines.append(_Line(start[0], size[0], "".join(current)))
+    rebuilt = _join_lines(lines)
+    # Trust the rebuilt text only if it holds exactly the same characters as pypdf's own output.
+    if _squash(rebuilt) != _squash(plain):
+        return plain
+    return rebuilt
+
+
+def _join_lines(lines: list[_Line]) -> str:
+    sizes = [line.size for line in lines if line.size > 0]
+    typical = statistics.median(sizes) if sizes else 0.0
+    out: list[str] = []
+    previous: _Line | None = None
+    for line in lines:
+        if not line.text.strip():
+            continue
+        if previous is not None and _starts_paragraph(previous, line, typical):
+            out.append("")
+        out.append(line.text.rstrip())
+        previous = line
+    return "\n".join(out)
+
+
+def _starts_paragraph(previous: _Line, line: _Line, typical: float) -> bool:
+    if previous.y is None or line.y is None:
+        return False
+    gap = previous.y - line.y
+    size = max(line.size, previous.size, typical) or 10.0
+    # Single-spaced body text advances about 1.2 x the font size; paragraph spacing adds more.
+    # A negative gap means a new column or text box, which also starts a new block.
+    return gap > 1.45 * size or gap < -0.5 * size
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _read_docx(path: Path) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DocumentError(path, "not a readable Word document (damaged, or not .docx) — re-save it") from exc
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks.append(_table_text(item))
+        else:
+            blocks.append(item.text)
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _table_text(table: object) -> str:
+    """Render a Word table one row per line, cells joined by a tab, as the seeds' header tables are."""
+    rows: list[str] = []
+    for row in table.rows:  # type: ignore[attr-defined]
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            # A merged cell is returned once per grid column it spans; keep it once.
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        rows.append("\t".join(cells))
+    return "\n".join(rows)
+
+
+# --- finding files -----------------------------------------------------------------------------------
+
+
+def is_sidecar(path: Path) -> bool:
+    return path.name.lower().endswith(SIDECAR_SUFFIX)
+
+
+def iter_document_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders (recursively) into their supported documents, sorted, sidecars skipped.
+
+    Files named explicitly are kept whatever their extension, so `read_text` can say why one is
+    unsupported instead of it vanishing silently. A path that does not exist raises `DocumentError`.
+    """
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if _is_document(p, root=path)))
+        elif path.is_file():
+            if not is_sidecar(path):
+                found.append(path)
+        else:
+            raise DocumentError(path, "no such file or folder — check the path")
+    return list(dict.fromkeys(found))
+
+
+def _is_document(path: Path, root: Path) -> bool:
+    relative = path.relative_to(root).parts
+    # Skip hidden files and folders, and Word's "~$name.docx" lock files.
+    if any(part.startswith((".", "~$")) for part in relative):
+        return False
+    return path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and not is_sidecar(path)
+
+
+# --- normalising -------------------------------------------------------------------------------------
+
+_CHECKBOX = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
+_CHECKED_MARKS = re.compile(r"[✓✔☑☒■▣]")
+_UNCHECKED_MARKS = re.compile(r"[□☐▢◻]")
+_SUPERSCRIPT = re.compile(r"</?(?:sup|sub)\s*>", re.IGNORECASE)
+_INLINE_TAGS = re.compile(r"</?(?:b|i|u|em|strong|span|font|p|div)\b[^>]*>|<br\s*/?>", re.IGNORECASE)
+# "7 th November", "8 <sup>th</sup> December" (after the tags go) -> "7th November"
+_SPACED_ORDINAL = re.compile(r"\b(\d{1,2})\s+(st|nd|rd|th)\b(?=\s+[A-Z])")
+
+
+def clean_text(text: str) -> str:
+    """Normalise conversion artefacts for parsing; returns a new string, the stored text is untouched.
+
+    - HTML check boxes and tick glyphs become `[x]` / `[ ]`;
+    - superscript tags are dropped and detached ordinals re-joined ("7 th November" -> "7th November");
+    - harmless inline HTML tags and entities are removed, non-breaking spaces become spaces;
+    - line endings become "\\n" and trailing spaces go. Markdown (`**`, `#`) is kept: parsers use it.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CHECKBOX.sub(_checkbox_mark, text)
+    text = _CHECKED_MARKS.sub(CHECKED, text)
+    text = _UNCHECKED_MARKS.sub(UNCHECKED, text)
+    text = _SUPERSCRIPT.sub("", text)
+    text = _INLINE_TAGS.sub("", text)
+    text = html.unescape(text)
+    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    text = _SPACED_ORDINAL.sub(r"\1\2", text)
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def _checkbox_mark(match: re.Match[str]) -> str:
+    tag = match.group(0).lower()
+    if "checkbox" not in tag:
+        return ""
+    return CHECKED if "checked" in tag else UNCHECKED
