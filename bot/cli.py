@@ -14,6 +14,8 @@ from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.cli_deadlines import deadlines_app
+from bot.cli_pack import pack_command
 from bot.services import Services
 from bot.settings import Settings
 from retrieval.models import Classification, DocumentKind, InspectionType, SearchFilters
@@ -23,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(deadlines_app, name="deadlines")
+app.command("pack")(pack_command)
 console = Console()
 err = Console(stderr=True)
 

@@ -9,17 +9,17 @@ from rich.table import Table
 
 from bot.cli import console, progress
 from bot.services import Services
+from retrieval.ingest import IngestRow, ingest_bundled, ingest_paths
 
 
 def run_ingest(svc: Services, paths: list[Path], bundled: bool, overrides: dict[str, Any]) -> None:
-    from retrieval.ingest import ingest_bundled, ingest_paths
 
     reports = []
     with progress() as bar:
         task = bar.add_task("Ingesting", total=None)
 
-        def on_progress(done: int, total: int, name: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"Ingesting {name}")
+        def on_progress(row: IngestRow, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"Ingested {Path(row.path).name}")
 
         if bundled:
             reports.append(ingest_bundled(svc.index, on_progress=on_progress))

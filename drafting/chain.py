@@ -10,17 +10,18 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable
 from pydantic import ValidationError
 
 import prompts
 from drafting.composer import compose, force_name
 from drafting.guard import ForeignSource, check_draft
-from drafting.llm import invoke_with_timeout
+from drafting.llm import invoke_with_timeout, is_local_llama
 from drafting.models import Draft, DraftRequest, ModelAnswer, ShapeDecision, SourceRef
 from drafting.rules import decide_shape
 from retrieval.models import ChunkSection, SearchFilters, SearchHit
@@ -46,7 +47,7 @@ class DraftingService:
     def __init__(
         self,
         retriever: Retriever,
-        model: BaseChatModel | None,
+        model: BaseChatModel | Runnable[Any, Any] | None,
         engine: str,
         *,
         timeout: float = 120.0,
@@ -55,6 +56,9 @@ class DraftingService:
         aliases: dict[str, str] | None = None,
     ) -> None:
         self.retriever = retriever
+        if model is not None and is_local_llama(model):
+            # Grammar-constrained decoding: the local model can only emit JSON of this schema.
+            model = model.bind(response_format={"type": "json_object", "schema": ModelAnswer.model_json_schema()})
         self.model = model
         self.engine = engine if model is not None else COMPOSER
         self.timeout = timeout
@@ -81,7 +85,9 @@ class DraftingService:
     def retrieve(self, request: DraftRequest) -> list[SearchHit]:
         """Own-force precedents first (evidence), then other forces' (wording models only)."""
         query = f"{request.inspection_title}\n{request.finding.text}".strip()
-        base = SearchFilters(max_classification=request.max_classification)
+        base = SearchFilters(
+            max_classification=request.max_classification, exclude_doc_ids=request.exclude_doc_ids
+        )
         own = self.retriever.search(query, k=self.own_sources, filters=base.model_copy(update={"force": request.force}))
         wider = self.retriever.search(query, k=self.own_sources + self.other_sources + 2, filters=base)
         others = [h for h in wider if not _is_own(h, request.force)][: self.other_sources]

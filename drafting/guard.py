@@ -78,8 +78,9 @@ def check_draft(
     evidence_blob = _norm(" ".join(evidence))
     foreign = list(foreign)
     known = _Known(evidence_blob, own_force, aliases or {})
+    lifted = _lifted_passages(text, foreign)  # on the model's own words, before placeholders cut runs up
     text = _replace_unsupported(text, known, foreign, findings)
-    findings.extend(_lifted_passages(text, foreign))
+    findings.extend(lifted)
     if not valid_ids:
         findings.append(
             GuardFinding(

@@ -26,10 +26,13 @@ import re
 from retrieval.models import Addressee, Finding, FindingKind, InspectionType
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_NUMBER_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four)"
+_NUMBER_WORD = (
+    r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four)"
+)
 _DUE_PATTERNS = (
     # "By 31 December 2024", "by the end of March 2025", "By March 2025", "no later than 1 May 2024"
-    rf"\b(?:by|before|no later than)\s+(?:the\s+end\s+of\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\s+\d{{4}}",
+    r"\b(?:by|before|no\s+later\s+than)\s+(?:the\s+end\s+of\s+)?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\s+\d{{4}}",
     # "by the end of 2024"
     r"\bby\s+the\s+end\s+of\s+\d{4}",
     # "Within three months", "within 6 months of the publication of this report"
@@ -52,7 +55,8 @@ _LEAD_IN = re.compile(
 # Where the subject ends: a modal, a common action verb in the subjunctive ("We recommend that X
 # undertake …"), or a phrase that introduces partners rather than addressees.
 _SUBJECT_END = re.compile(
-    r"\b(?:should|must|shall|will|would|could|(?-i:may)|needs?\s+to|is\s+to|are\s+to|has\s+to|have\s+to"
+    r"\b(?:should|must|shall|will|would|could|can|cannot|(?-i:may)|needs?|requires?|is|are|was|were|has|have"
+    r"|does|do|isn['’]t|aren['’]t|doesn['’]t|don['’]t|hasn['’]t|haven['’]t|can['’]t|wasn['’]t|weren['’]t"
     r"|jointly|together\s+with|working\s+with|in\s+(?:consultation|collaboration|partnership|conjunction)\s+with"
     r"|supported\s+by|with\s+(?:the\s+)?support\s+(?:of|from)|alongside"
     r"|(?:undertake|consider|take|review|develop|ensure|establish|work|make|publish|introduce|provide"
@@ -164,6 +168,23 @@ def detect_addressees(text: str, inspection_type: InspectionType | None = None) 
     return ()
 
 
+_BULLET_LINE = re.compile(r"^\s*(?:[•▪◦●‣∙]|[-*](?=\s)|\(?[a-z0-9]{1,3}[.)](?=\s))")
+
+
+def normalise_text(text: str) -> str:
+    """Re-join hard-wrapped lines and squeeze spaces, keeping each bullet or list item on its own line."""
+    lines = [" ".join(line.split()) for line in text.strip().split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        if out and not _BULLET_LINE.match(line):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def make_finding(
     text: str,
     *,
@@ -172,7 +193,7 @@ def make_finding(
     inspection_type: InspectionType | None = None,
 ) -> Finding:
     """Build a `Finding` from its verbatim text, reading its due date and addressees."""
-    text = " ".join(text.split())
+    text = normalise_text(text)
     return Finding(
         number=number,
         kind=kind,

@@ -48,7 +48,10 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "NPCC": ("National Police Chiefs' Council", "National Police Chiefs Council"),
     "NPT": ("neighbourhood policing team",),
     "PCC": ("Police and Crime Commissioner",),
-    "PEEL": ("police effectiveness efficiency and legitimacy", "police effectiveness, efficiency and legitimacy"),
+    "PEEL": (
+        "police effectiveness efficiency and legitimacy",
+        "police effectiveness, efficiency and legitimacy",
+    ),
     "PVP": ("protecting vulnerable people",),
     "RMS": ("records management system", "record management system"),
     "VAWG": ("violence against women and girls",),

@@ -94,7 +94,9 @@ def _read_pdf(path: Path) -> str:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         # pypdf signals damaged files with a mix of its own and builtin exceptions.
-        raise DocumentError(path, f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it") from exc
+        raise DocumentError(
+            path, f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it"
+        ) from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text.strip():
         raise DocumentError(path, f"the PDF has no extractable text (scanned image?) — {_SCANNED_HINT}")
@@ -164,7 +166,9 @@ def _starts_paragraph(previous: _Line, line: _Line, typical: float) -> bool:
     if previous.y is None or line.y is None:
         return False
     gap = previous.y - line.y
-    size = max(line.size, previous.size, typical) or 10.0
+    sizes = [s for s in (line.size, previous.size) if s > 0]
+    # The smaller font decides: a heading's large size must not hide the gap after it.
+    size = min(sizes) if sizes else typical or 10.0
     # Single-spaced body text advances about 1.2 x the font size; paragraph spacing adds more.
     # A negative gap means a new column or text box, which also starts a new block.
     return gap > 1.45 * size or gap < -0.5 * size
@@ -182,14 +186,26 @@ def _read_docx(path: Path) -> str:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(path, "not a readable Word document (damaged, or not .docx) — re-save it") from exc
+        raise DocumentError(
+            path, "not a readable Word document (damaged, or not .docx) — re-save it"
+        ) from exc
     blocks: list[str] = []
+    number = 0
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             blocks.append(_table_text(item))
+            continue
+        style = (item.style.name if item.style is not None else "") or ""
+        # Word keeps list numbers and bullets in the numbering part, not the text: put them back so
+        # "should:" followed by its bullet points still reads as one list.
+        number = number + 1 if style.startswith("List Number") else 0
+        if number:
+            blocks.append(f"{number}. {item.text}")
+        elif style.startswith("List") or (item._p.pPr is not None and item._p.pPr.numPr is not None):
+            blocks.append(f"• {item.text}")
         else:
             blocks.append(item.text)
-    return "\n\n".join(block for block in blocks if block.strip())
+    return "\n\n".join(block for block in blocks if block.strip(" •.0123456789"))
 
 
 def _table_text(table: object) -> str:
@@ -246,6 +262,11 @@ def _is_document(path: Path, root: Path) -> bool:
 _CHECKBOX = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 _CHECKED_MARKS = re.compile(r"[✓✔☑☒■▣]")
 _UNCHECKED_MARKS = re.compile(r"[□☐▢◻]")
+# Bullet glyphs that PDF extraction returns as private-use or control characters (Word's Symbol-font
+# bullets come out as U+F0B7; ReportLab's as DEL).
+_ODD_BULLETS = re.compile(
+    r"^([ \t]*)[\uf0b7\uf0a7\uf076\uf0d8\uf0fc\uf06c\uf0a8\x7f\u2219](?=[ \t]|$)", re.MULTILINE
+)
 _SUPERSCRIPT = re.compile(r"</?(?:sup|sub)\s*>", re.IGNORECASE)
 _INLINE_TAGS = re.compile(r"</?(?:b|i|u|em|strong|span|font|p|div)\b[^>]*>|<br\s*/?>", re.IGNORECASE)
 # "7 th November", "8 <sup>th</sup> December" (after the tags go) -> "7th November"
@@ -257,10 +278,12 @@ def clean_text(text: str) -> str:
 
     - HTML check boxes and tick glyphs become `[x]` / `[ ]`;
     - superscript tags are dropped and detached ordinals re-joined ("7 th November" -> "7th November");
+    - bullet glyphs that PDFs extract as private-use characters become "•";
     - harmless inline HTML tags and entities are removed, non-breaking spaces become spaces;
     - line endings become "\\n" and trailing spaces go. Markdown (`**`, `#`) is kept: parsers use it.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ODD_BULLETS.sub(r"\1•", text)
     text = _CHECKBOX.sub(_checkbox_mark, text)
     text = _CHECKED_MARKS.sub(CHECKED, text)
     text = _UNCHECKED_MARKS.sub(UNCHECKED, text)

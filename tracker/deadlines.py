@@ -122,6 +122,11 @@ def describe_days_left(days: int) -> str:
     return f"overdue by {-days} day{'s' if days != -1 else ''}"
 
 
+def deadline_rule_line(published: date) -> str:
+    """How the last day was computed, for a header cell beside the date (no days-left: documents age)."""
+    return f"{STATUTORY_PERIOD_DAYS} days beginning with publication on {format_date(published)}, {STATUTE}"
+
+
 def explain_deadline(published: date, today: date | None = None) -> str:
     """The one line shown wherever a deadline is: the date, the rule, and (given today) the days left."""
     last_day = statutory_last_day(published)
@@ -136,14 +141,17 @@ def explain_deadline(published: date, today: date | None = None) -> str:
 
 def explain_cc_comments(published: date, days: int = DEFAULT_CC_DAYS) -> str:
     due = cc_comments_due(published, days)
-    return f"Chief constable's comments requested by {format_date(due)} — {days} days after publication ({CC_STATUTE})"
+    return (
+        f"Chief constable's comments requested by {format_date(due)} — {days} days after publication "
+        f"({CC_STATUTE})"
+    )
 
 
 def explain_written_deadline(published: date, written: date | str) -> str:
     """Compare a deadline as a document writes it with the statutory last day, and say which one counts."""
     written_day = parse_date(written) if isinstance(written, str) else written
     last_day = statutory_last_day(published)
-    rule = f"{STATUTORY_PERIOD_DAYS} days beginning with publication on {format_date(published)}, {STATUTE}"
+    rule = deadline_rule_line(published)
     shown = format_date(written_day)
     if written_day == last_day:
         return f"The written deadline {shown} is the statutory last day: {rule}."
@@ -166,7 +174,9 @@ def explain_written_deadline(published: date, written: date | str) -> str:
     )
 
 
-def recipients(sent_hmicfrs_at: datetime | None, sent_home_office_at: datetime | None) -> list[RecipientStatus]:
+def recipients(
+    sent_hmicfrs_at: datetime | None, sent_home_office_at: datetime | None
+) -> list[RecipientStatus]:
     """The published response goes to HMICFRS and to the Home Secretary; each is ticked off separately."""
     return [
         RecipientStatus(recipient=Recipient.HMICFRS, done_at=sent_hmicfrs_at),

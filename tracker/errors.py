@@ -1,4 +1,4 @@
-"""Errors the tracker raises. Every message is written for the person who clicked: what happened, what to do."""
+"""Errors the tracker raises. Each message tells the person who clicked what happened and what to do."""
 
 from __future__ import annotations
 

@@ -102,6 +102,9 @@ class Inspection(Base):
     sent_home_office_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # The PCC's and the chief constable's comments for the publication pack (migration 0002).
+    pcc_comments: Mapped[str | None] = mapped_column(Text)
+    cc_comments: Mapped[str | None] = mapped_column(Text)
 
 
 class Finding(Base):

@@ -1,0 +1,68 @@
+"""The background pool that drafts, so no Slack listener ever waits for a model.
+
+Listeners ack, post a placeholder and hand the slow part here. The pool is small on purpose: the embedded
+model runs on the same two cores, and queued drafts wait their turn with a visible placeholder. `wait_idle`
+lets tests and benchmarks wait for the work deterministically instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DRAFT_WORKERS = 2
+
+
+class JobRunner:
+    def __init__(self, workers: int = DEFAULT_DRAFT_WORKERS, name: str = "responder-draft") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    @property
+    def pending(self) -> int:
+        with self._idle:
+            return self._pending
+
+    def submit(self, job: Callable[..., Any], *args: Any) -> Future[None]:
+        with self._idle:
+            self._pending += 1
+        try:
+            return self._pool.submit(self._run, job, args)
+        except RuntimeError:
+            self._done()
+            raise
+
+    def _run(self, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            job(*args)
+        except Exception:
+            # Jobs report their own failures in the thread; this is the last line, for bugs in that reporting.
+            log.exception("background job %s failed", getattr(job, "__name__", job))
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once no job is queued or running; False if `timeout` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)

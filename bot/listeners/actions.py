@@ -1,0 +1,70 @@
+"""Buttons on a draft message. Each acks at once, then asks the workflow; refusals come back ephemerally."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App
+
+from bot import constants as c
+from bot.blocks import BadPayload, parse_button_value
+from bot.workflow import Click, Workflow
+
+if TYPE_CHECKING:
+    from bot.app import BotDeps
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: BotDeps) -> None:
+    workflow = deps.workflow
+    handlers: dict[str, Callable[[Click], None]] = {
+        c.ACTION_APPROVE: workflow.approve,
+        c.ACTION_REOPEN: workflow.reopen,
+        c.ACTION_REGENERATE: workflow.regenerate,
+        c.ACTION_REQUEST_CHANGES: workflow.open_request_changes,
+        c.ACTION_EDIT: workflow.open_edit,
+    }
+    for action_id, handler in handlers.items():
+        app.action(action_id)(_listener(workflow, handler))
+
+
+def _listener(workflow: Workflow, handler: Callable[[Click], None]) -> Callable[..., None]:
+    def on_click(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        try:
+            click = click_from(body)
+        except BadPayload:
+            log.warning("unrecognised button payload on %s", body.get("container", {}).get("message_ts"))
+            return
+        try:
+            handler(click)
+        except Exception:
+            log.exception(
+                "button %s on finding %s failed", body["actions"][0].get("action_id"), click.finding_id
+            )
+            workflow.ephemeral(
+                click, "Something went wrong handling that click; nothing was changed. Try again."
+            )
+
+    on_click.__name__ = f"on_{handler.__name__}"
+    return on_click
+
+
+def click_from(body: dict[str, Any]) -> Click:
+    action = (body.get("actions") or [{}])[0]
+    ref = parse_button_value(action.get("value", ""))
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    return Click(
+        finding_id=ref.finding_id,
+        version=ref.version,
+        user=(body.get("user") or {}).get("id", ""),
+        channel=channel,
+        message_ts=container.get("message_ts") or message.get("ts", ""),
+        thread_ts=message.get("thread_ts"),
+        trigger_id=body.get("trigger_id", ""),
+    )

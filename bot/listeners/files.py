@@ -1,0 +1,20 @@
+"""`file_shared`: a report uploaded without a message event we act on (the workflow decides if it is ours)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, BoltContext
+
+if TYPE_CHECKING:
+    from bot.app import BotDeps
+
+
+def register(app: App, deps: BotDeps) -> None:
+    workflow = deps.workflow
+
+    @app.event("file_shared")
+    def on_file_shared(event: dict[str, Any], context: BoltContext) -> None:
+        if event.get("user_id") == context.bot_user_id or not event.get("file_id"):
+            return  # our own uploads (long drafts attached as files) announce themselves too
+        workflow.handle_file_shared(event["file_id"], event.get("channel_id", ""), event.get("user_id", ""))

@@ -1,0 +1,430 @@
+"""The precedent index: chunks in Chroma (dense vectors + metadata) and a BM25 keyword index beside it.
+
+Search is hybrid: the dense top-N from Chroma and the keyword top-N from bm25s, both over the same filtered
+chunk set, fused by reciprocal-rank fusion. Chroma is the source of truth; the keyword index is rebuilt
+from it after every change. Chroma is always handed our embedding model: its own default would try to
+download a model at run time, which fails here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel
+
+from retrieval.chunking import chunk_document
+from retrieval.config import RetrievalConfig
+from retrieval.glossary import expand_query
+from retrieval.keyword import (
+    KeywordEntry,
+    KeywordIndex,
+    clear_stale,
+    force_key,
+    is_stale,
+    mark_stale,
+    state_token,
+)
+from retrieval.models import (
+    Chunk,
+    ChunkSection,
+    Classification,
+    DocumentKind,
+    DocumentMeta,
+    FindingKind,
+    InspectionType,
+    Office,
+    ParsedDocument,
+    SearchFilters,
+    SearchHit,
+)
+
+log = logging.getLogger(__name__)
+
+#: Reciprocal-rank-fusion constant (Cormack et al. 2009): damps the weight of the very top ranks.
+RRF_K = 60
+#: Each ranking contributes at least this many candidates to the fusion.
+MIN_CANDIDATES = 50
+#: HNSW settings: cosine distance; search_ef/construction_ef raised from Chroma's 100 for recall at 100k
+#: chunks (see bench/README.md).
+COLLECTION_METADATA: dict[str, Any] = {
+    "hnsw:space": "cosine",
+    "hnsw:construction_ef": 200,
+    "hnsw:search_ef": 128,
+    "hnsw:M": 16,
+}
+_PAGE = 5000
+
+
+class UpsertResult(BaseModel):
+    added: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    #: Unchanged texts whose metadata (e.g. classification) changed: updated in place, not re-embedded.
+    updated: int = 0
+
+
+# --- client -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    kind: str  # "http" or "persistent"
+    host: str | None = None
+    port: int | None = None
+    path: Path | None = None
+
+
+def client_spec(config: RetrievalConfig) -> ClientSpec:
+    """A Chroma server when a host is configured, else the embedded store in the data directory."""
+    if config.chroma_host:
+        return ClientSpec(kind="http", host=config.chroma_host, port=config.chroma_port)
+    return ClientSpec(kind="persistent", path=config.chroma_dir)
+
+
+def make_client(config: RetrievalConfig) -> chromadb.ClientAPI:
+    spec = client_spec(config)
+    settings = Settings(anonymized_telemetry=False)
+    if spec.kind == "http":
+        return chromadb.HttpClient(host=spec.host, port=spec.port, settings=settings)
+    assert spec.path is not None
+    spec.path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(spec.path), settings=settings)
+
+
+# --- chunk <-> Chroma record ----------------------------------------------------------------------------
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
+    """Flat metadata for Chroma (str/int only, no None): the filter fields plus all needed to rebuild."""
+    meta = chunk.meta
+    return {
+        "doc_id": chunk.doc_id,
+        "section": chunk.section.value,
+        "force": meta.force,
+        "force_key": force_key(meta.force),
+        "office": meta.office.value,
+        "kind": meta.kind.value,
+        "title": meta.title,
+        "inspection_title": meta.inspection_title,
+        "inspection_type": meta.inspection_type.value,
+        "published": _iso(meta.published),
+        "published_ord": meta.published.toordinal() if meta.published else 0,
+        "response_date": _iso(meta.response_date),
+        "classification": meta.classification.value,
+        "classification_level": meta.classification.level,
+        "source": meta.source,
+        "finding_number": chunk.finding_number or "",
+        "finding_kind": chunk.finding_kind.value if chunk.finding_kind else "",
+        "recommendation": chunk.recommendation,
+        "response": chunk.response,
+    }
+
+
+def meta_from_metadata(md: dict[str, Any]) -> DocumentMeta:
+    return DocumentMeta(
+        doc_id=md["doc_id"],
+        title=md.get("title", ""),
+        force=md.get("force", ""),
+        office=Office(md.get("office", Office.PCC.value)),
+        inspection_title=md.get("inspection_title", ""),
+        inspection_type=InspectionType(md.get("inspection_type", InspectionType.UNKNOWN.value)),
+        published=date.fromisoformat(md["published"]) if md.get("published") else None,
+        response_date=date.fromisoformat(md["response_date"]) if md.get("response_date") else None,
+        classification=Classification(md.get("classification", Classification.OFFICIAL.value)),
+        kind=DocumentKind(md.get("kind", DocumentKind.OTHER.value)),
+        source=md.get("source", ""),
+    )
+
+
+def chunk_from_record(chunk_id: str, text: str, md: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        doc_id=md["doc_id"],
+        section=ChunkSection(md["section"]),
+        text=text,
+        finding_number=md.get("finding_number") or None,
+        finding_kind=FindingKind(md["finding_kind"]) if md.get("finding_kind") else None,
+        recommendation=md.get("recommendation", ""),
+        response=md.get("response", ""),
+        meta=meta_from_metadata(md),
+    )
+
+
+def keyword_entry(chunk_id: str, text: str, md: dict[str, Any]) -> KeywordEntry:
+    return KeywordEntry(
+        chunk_id=chunk_id,
+        # The expansions go into the keyword text so "CSE" in a chunk matches "child sexual exploitation".
+        text=expand_query(text),
+        doc_id=md["doc_id"],
+        force_key=md.get("force_key", ""),
+        inspection_type=md.get("inspection_type", ""),
+        kind=md.get("kind", ""),
+        published_ord=int(md.get("published_ord", 0)),
+        classification_level=int(md.get("classification_level", 0)),
+    )
+
+
+# --- filters ----------------------------------------------------------------------------------------------
+
+
+def where_clause(filters: SearchFilters) -> dict[str, Any]:
+    """The Chroma `where` filter for `filters` (the same rules as KeywordIndex.mask)."""
+    conditions: list[dict[str, Any]] = [
+        {"classification_level": {"$lte": filters.max_classification.level}},
+    ]
+    if filters.force:
+        conditions.append({"force_key": force_key(filters.force)})
+    if filters.inspection_type is not None:
+        conditions.append({"inspection_type": filters.inspection_type.value})
+    if filters.kind is not None:
+        conditions.append({"kind": filters.kind.value})
+    if filters.published_from is not None:
+        conditions.append({"published_ord": {"$gte": filters.published_from.toordinal()}})
+    if filters.published_to is not None:
+        conditions.append({"published_ord": {"$lte": filters.published_to.toordinal()}})
+        conditions.append({"published_ord": {"$gt": 0}})
+    if filters.exclude_doc_ids:
+        conditions.append({"doc_id": {"$nin": list(filters.exclude_doc_ids)}})
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+def allows(filters: SearchFilters, chunk: Chunk) -> bool:
+    """The filters checked on a retrieved chunk, so a stale keyword index can never leak a document."""
+    meta = chunk.meta
+    published = meta.published.toordinal() if meta.published else 0
+    return not (
+        meta.classification.level > filters.max_classification.level
+        or (filters.force and force_key(meta.force) != force_key(filters.force))
+        or (filters.inspection_type is not None and meta.inspection_type != filters.inspection_type)
+        or (filters.kind is not None and meta.kind != filters.kind)
+        or (filters.published_from is not None and published < filters.published_from.toordinal())
+        or (filters.published_to is not None and not 0 < published <= filters.published_to.toordinal())
+        or chunk.doc_id in filters.exclude_doc_ids
+    )
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+# --- the index -----------------------------------------------------------------------------------------
+
+
+class PrecedentIndex:
+    """Add, replace, remove and search the chunks of past responses."""
+
+    def __init__(self, config: RetrievalConfig, embeddings: Embeddings | None = None) -> None:
+        if embeddings is None:
+            from retrieval.embeddings import load_embeddings
+
+            embeddings = load_embeddings(config)
+        self.config = config
+        self.embeddings = embeddings
+        self.client = make_client(config)
+        self.store = Chroma(
+            client=self.client,
+            collection_name=config.collection,
+            embedding_function=embeddings,
+            collection_metadata=COLLECTION_METADATA,
+        )
+        self.keyword_dir = config.keyword_dir
+        self._keyword: KeywordIndex | None = None
+        self._keyword_token: tuple[int, int] | None = None
+        self._defer_depth = 0
+        self._keyword_dirty = False
+
+    @property
+    def collection(self) -> chromadb.Collection:
+        return self.store._collection
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def upsert_document(self, doc: ParsedDocument) -> UpsertResult:
+        """Make the stored chunks of `doc.meta.doc_id` exactly those of `doc`, embedding only new text."""
+        chunks = chunk_document(doc)
+        stored = self.collection.get(where={"doc_id": doc.meta.doc_id}, include=["metadatas"])
+        stored_meta = dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
+        new = [c for c in chunks if c.id not in stored_meta]
+        wanted = {c.id for c in chunks}
+        stale = [chunk_id for chunk_id in stored_meta if chunk_id not in wanted]
+        relabelled = [
+            c for c in chunks if c.id in stored_meta and dict(stored_meta[c.id] or {}) != chunk_metadata(c)
+        ]
+        result = UpsertResult(
+            added=len(new), removed=len(stale), unchanged=len(chunks) - len(new), updated=len(relabelled)
+        )
+        if not (new or stale or relabelled):
+            return result
+        self._before_change()
+        # Add before deleting, so a failure part-way never leaves the document with nothing indexed.
+        if new:
+            self.store.add_texts(
+                texts=[c.text for c in new], metadatas=[chunk_metadata(c) for c in new], ids=[c.id for c in new]
+            )
+        if relabelled:
+            self.collection.update(
+                ids=[c.id for c in relabelled], metadatas=[chunk_metadata(c) for c in relabelled]
+            )
+        if stale:
+            self.store.delete(ids=stale)
+        self._after_change()
+        return result
+
+    def delete_document(self, doc_id: str) -> int:
+        """Remove every chunk of `doc_id`; returns how many there were."""
+        ids = self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if ids:
+            self._before_change()
+            self.store.delete(ids=ids)
+            self._after_change()
+        return len(ids)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Defer the keyword rebuild to the end of a batch of upserts (one rebuild instead of one per file)."""
+        self._defer_depth += 1
+        try:
+            yield
+        finally:
+            self._defer_depth -= 1
+            if self._defer_depth == 0 and self._keyword_dirty:
+                self.refresh_keyword_index()
+
+    def _before_change(self) -> None:
+        mark_stale(self.keyword_dir)
+
+    def _after_change(self) -> None:
+        self._keyword_dirty = True
+        if self._defer_depth == 0:
+            self.refresh_keyword_index()
+
+    def refresh_keyword_index(self) -> KeywordIndex:
+        """Rebuild the keyword index from Chroma and persist it."""
+        entries = [keyword_entry(i, text, md) for i, text, md in self._iter_records(include_text=True)]
+        index = KeywordIndex.build(entries)
+        index.save(self.keyword_dir)
+        clear_stale(self.keyword_dir)
+        self._keyword, self._keyword_token = index, state_token(self.keyword_dir)
+        self._keyword_dirty = False
+        return index
+
+    def _iter_records(self, include_text: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        include: list[str] = ["metadatas", "documents"] if include_text else ["metadatas"]
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=_PAGE, offset=offset)  # type: ignore[arg-type]
+            ids = page["ids"]
+            texts = page["documents"] or [""] * len(ids)
+            yield from zip(ids, texts, page["metadatas"] or [{}] * len(ids), strict=True)
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+    def keyword_index(self) -> KeywordIndex:
+        """The current keyword index: cached, reloaded when another process replaced it, rebuilt if stale."""
+        if is_stale(self.keyword_dir):
+            return self.refresh_keyword_index()
+        token = state_token(self.keyword_dir)
+        if self._keyword is not None and token == self._keyword_token:
+            return self._keyword
+        loaded = KeywordIndex.load(self.keyword_dir) if token else None
+        if loaded is None:
+            return self.refresh_keyword_index()
+        self._keyword, self._keyword_token = loaded, token
+        return loaded
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def documents(self) -> list[DocumentMeta]:
+        """One DocumentMeta per indexed document, sorted by doc_id."""
+        seen: dict[str, DocumentMeta] = {}
+        for _, _, md in self._iter_records(include_text=False):
+            if md["doc_id"] not in seen:
+                seen[md["doc_id"]] = meta_from_metadata(md)
+        return [seen[key] for key in sorted(seen)]
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """The stored chunks with these ids, in the order asked; unknown ids are left out."""
+        if not ids:
+            return []
+        got = self.collection.get(ids=list(ids), include=["metadatas", "documents"])
+        by_id = {
+            i: chunk_from_record(i, text, md)
+            for i, text, md in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]:
+        """Hybrid search: dense and keyword rankings over the filtered chunks, fused by RRF."""
+        filters = filters or SearchFilters()
+        if k <= 0 or not query.strip():
+            return []
+        expanded = expand_query(query)
+        n = max(MIN_CANDIDATES, 4 * k)
+        keyword = self.keyword_index()
+        allowed = keyword.mask(filters)
+        dense, chunks, similarity = self._dense(expanded, n, filters, allowed_count=int(allowed.sum()))
+        lexical = [chunk_id for chunk_id, _ in keyword.search(expanded, n, allowed)]
+        fused = reciprocal_rank_fusion([dense, lexical])
+        missing = [chunk_id for chunk_id in lexical if chunk_id not in chunks]
+        chunks.update({c.id: c for c in self.get_chunks(missing)})
+        dense_rank = {chunk_id: rank for rank, chunk_id in enumerate(dense, start=1)}
+        keyword_rank = {chunk_id: rank for rank, chunk_id in enumerate(lexical, start=1)}
+        hits: list[SearchHit] = []
+        for chunk_id in sorted(fused, key=lambda i: (-fused[i], i)):
+            chunk = chunks.get(chunk_id)
+            if chunk is None or not allows(filters, chunk):
+                continue
+            hits.append(
+                SearchHit(
+                    chunk=chunk,
+                    score=fused[chunk_id],
+                    similarity=similarity.get(chunk_id),
+                    dense_rank=dense_rank.get(chunk_id),
+                    keyword_rank=keyword_rank.get(chunk_id),
+                )
+            )
+            if len(hits) == k:
+                break
+        return hits
+
+    def _dense(
+        self, query: str, n: int, filters: SearchFilters, allowed_count: int
+    ) -> tuple[list[str], dict[str, Chunk], dict[str, float]]:
+        total = self.collection.count()
+        if total == 0 or allowed_count == 0:
+            return [], {}, {}
+        vector = self.embeddings.embed_query(query)
+        results = self.store.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(n, total), filter=where_clause(filters)
+        )
+        ranked: list[str] = []
+        chunks: dict[str, Chunk] = {}
+        similarity: dict[str, float] = {}
+        for document, distance in results:
+            chunk_id = str(document.id)
+            ranked.append(chunk_id)
+            chunks[chunk_id] = chunk_from_record(chunk_id, document.page_content, document.metadata)
+            similarity[chunk_id] = 1.0 - float(distance)
+        return ranked, chunks, similarity

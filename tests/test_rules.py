@@ -1,0 +1,45 @@
+from drafting.models import AnswerShape, Stance
+from drafting.rules import decide_shape, join_names
+from retrieval.models import Addressee, Finding
+
+
+def finding(*addressees: Addressee, text: str = "We recommend that …") -> Finding:
+    return Finding(number="1", text=text, addressees=addressees)
+
+
+def test_chief_constables_get_a_force_position_statement() -> None:
+    decision = decide_shape(finding(Addressee.CHIEF_CONSTABLES))
+    assert decision.shape is AnswerShape.FORCE_POSITION
+    assert "third person" in decision.instruction
+
+
+def test_force_and_other_body_together_is_still_the_forces_to_answer() -> None:
+    decision = decide_shape(finding(Addressee.CHIEF_CONSTABLES, Addressee.OTHER))
+    assert decision.shape is AnswerShape.FORCE_POSITION
+
+
+def test_pccs_are_answered_in_the_pccs_voice() -> None:
+    assert decide_shape(finding(Addressee.PCCS)).shape is AnswerShape.PCC_VOICE
+
+
+def test_other_bodies_only_names_them_and_awaits() -> None:
+    decision = decide_shape(finding(Addressee.MOJ, Addressee.DFE))
+    assert decision.shape is AnswerShape.OTHER_BODY
+    assert decision.bodies == "the Ministry of Justice and the Department for Education"
+    assert decision.stance is Stance.AWAIT
+    assert "not to the force" in decision.instruction
+
+
+def test_other_body_working_with_forces_means_contribute() -> None:
+    text = "The College of Policing should, working with chief constables, develop training."
+    decision = decide_shape(finding(Addressee.COLLEGE_OF_POLICING, text=text))
+    assert decision.stance is Stance.CONTRIBUTE
+
+
+def test_no_addressee_defaults_to_the_force() -> None:
+    assert decide_shape(finding()).shape is AnswerShape.FORCE_POSITION
+
+
+def test_join_names() -> None:
+    assert join_names(["a"]) == "a"
+    assert join_names(["a", "b", "c"]) == "a, b and c"

@@ -1,0 +1,183 @@
+"""The review state machine and the approval policy: pure functions the repository applies in a transaction.
+
+    awaiting_draft ─draft→ drafted ─request_changes→ changes_requested ─draft/edit→ redrafted
+    drafted / redrafted ─approve (N distinct people)→ approved ─reopen→ reopened
+    reopened ─draft/edit→ redrafted (or ─request_changes→ changes_requested) … approved
+
+A new version (the engine's redraft or a reviewer's edit) always lands in `redrafted`. Approval needs N
+approvals by distinct people on the *latest* version; a reopened answer needs a new version before it can be
+approved again, so an approval always refers to text nobody has questioned since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from tracker.errors import IllegalTransition
+
+BOT_AUTHOR = "responder"
+UK = ZoneInfo("Europe/London")
+
+
+class ReviewState(StrEnum):
+    AWAITING_DRAFT = "awaiting_draft"
+    DRAFTED = "drafted"
+    CHANGES_REQUESTED = "changes_requested"
+    REDRAFTED = "redrafted"
+    APPROVED = "approved"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class ReviewAction(StrEnum):
+    """What can happen to an answer. DRAFT is the engine storing a new version; the others are reviewers'."""
+
+    DRAFT = "draft"
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    EDIT = "edit"
+    REOPEN = "reopen"
+
+
+REVIEWER_ACTIONS = frozenset(
+    {ReviewAction.APPROVE, ReviewAction.REQUEST_CHANGES, ReviewAction.EDIT, ReviewAction.REOPEN}
+)
+NEW_VERSION = frozenset({ReviewAction.DRAFT, ReviewAction.EDIT})
+
+_S, _A = ReviewState, ReviewAction
+_REVIEWABLE = (_S.DRAFTED, _S.REDRAFTED)
+_TRANSITIONS: dict[tuple[ReviewState, ReviewAction], ReviewState] = {
+    (_S.AWAITING_DRAFT, _A.DRAFT): _S.DRAFTED,
+    **{
+        (state, action): _S.REDRAFTED
+        for state in (*_REVIEWABLE, _S.CHANGES_REQUESTED, _S.REOPENED)
+        for action in NEW_VERSION
+    },
+    **{
+        (state, _A.REQUEST_CHANGES): _S.CHANGES_REQUESTED
+        for state in (*_REVIEWABLE, _S.CHANGES_REQUESTED, _S.REOPENED)
+    },
+    **{(state, _A.APPROVE): _S.APPROVED for state in _REVIEWABLE},
+    (_S.APPROVED, _A.REOPEN): _S.REOPENED,
+}
+
+
+@dataclass(frozen=True)
+class ReviewSnapshot:
+    """What the state machine needs to know, and what its refusals quote back to the user."""
+
+    state: ReviewState
+    version: int = 0
+    approvers: tuple[str, ...] = ()
+    last_actor: str | None = None
+    last_at: datetime | None = None
+
+
+def transition(snapshot: ReviewSnapshot, action: ReviewAction, required_approvals: int = 1) -> ReviewState:
+    """The state after `action`, or IllegalTransition saying why not and what to do instead."""
+    target = _TRANSITIONS.get((snapshot.state, action))
+    if target is None:
+        raise IllegalTransition(_refusal(snapshot, action))
+    if action is ReviewAction.APPROVE and len(snapshot.approvers) + 1 < required_approvals:
+        return snapshot.state  # an approval is recorded, but the answer waits for more
+    return target
+
+
+def _refusal(snapshot: ReviewSnapshot, action: ReviewAction) -> str:
+    version, who = f"v{snapshot.version}", _who_when(snapshot)
+    match snapshot.state:
+        case ReviewState.AWAITING_DRAFT:
+            return "There is no draft to review yet; wait for the draft to be posted."
+        case ReviewState.APPROVED:
+            approvers = ", ".join(mention(user) for user in snapshot.approvers) or "a reviewer"
+            when = f" at {format_when(snapshot.last_at)}" if snapshot.last_at else ""
+            return f"This answer is already approved ({version} by {approvers}{when}); reopen it first."
+        case ReviewState.CHANGES_REQUESTED if action is ReviewAction.APPROVE:
+            return (
+                f"Changes were requested on {version}{who}; approve the redraft once it is posted "
+                "(or edit the text yourself)."
+            )
+        case ReviewState.REOPENED if action is ReviewAction.APPROVE:
+            return f"This answer was reopened{who}; save an edit or ask for a redraft, then approve that."
+    return f"Only an approved answer can be reopened; this one is {snapshot.state.label} ({version})."
+
+
+def _who_when(snapshot: ReviewSnapshot) -> str:
+    parts = []
+    if snapshot.last_actor:
+        parts.append(f" by {mention(snapshot.last_actor)}")
+    if snapshot.last_at:
+        parts.append(f" at {format_when(snapshot.last_at)}")
+    return "".join(parts)
+
+
+def mention(slack_id: str) -> str:
+    """Slack markup for a user (U…/W…) or user group (S…); anything else is shown as written."""
+    if slack_id.startswith("S"):
+        return f"<!subteam^{slack_id}>"
+    if slack_id[:1] in {"U", "W"}:
+        return f"<@{slack_id}>"
+    return slack_id
+
+
+def format_when(moment: datetime) -> str:
+    """UK wall-clock time, because that is what the office reads: `21 Nov 2026 14:02`."""
+    local = moment.astimezone(UK)
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Who may approve. An empty reviewer set means any person in the channel may (never the bot itself)."""
+
+    reviewers: frozenset[str] = frozenset()
+    drafter_may_approve: bool = True
+    required_approvals: int = 1
+
+    def __post_init__(self) -> None:
+        if self.required_approvals < 1:
+            raise ValueError("required_approvals must be at least 1")
+
+    @classmethod
+    def of(
+        cls, reviewers: Iterable[str] = (), drafter_may_approve: bool = True, required_approvals: int = 1
+    ) -> ApprovalPolicy:
+        return cls(
+            frozenset(r.strip() for r in reviewers if r.strip()), drafter_may_approve, required_approvals
+        )
+
+    def is_reviewer(self, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
+        if not user or user == BOT_AUTHOR:
+            return False, "Only a person can approve an answer."
+        if not self.reviewers:
+            return True, "Any member may approve (no reviewers are configured)."
+        if user in self.reviewers:
+            return True, "You are a configured reviewer."
+        if matched := sorted(self.reviewers.intersection(groups)):
+            return True, f"You are in the reviewer group {mention(matched[0])}."
+        named = ", ".join(mention(r) for r in sorted(self.reviewers))
+        return False, f"Only the configured reviewers can approve answers ({named}); ask one of them."
+
+    def can_approve(
+        self, user: str, groups: Iterable[str] = (), draft_author: str | None = None
+    ) -> tuple[bool, str]:
+        allowed, reason = self.is_reviewer(user, groups)
+        if allowed and not self.drafter_may_approve and draft_author == user:
+            return False, "You wrote or requested this version; someone else must approve it."
+        return allowed, reason
+
+    def can_reopen(self, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
+        """Reopening withdraws an approval, so it needs the same standing as giving one."""
+        return self.is_reviewer(user, groups)
+
+
+def drafter_of(author: str, requested_by: str | None) -> str | None:
+    """The person responsible for a version: its human author, or whoever asked the engine for it."""
+    return requested_by if author == BOT_AUTHOR else author

@@ -1,0 +1,210 @@
+"""Read-only views the repository returns: plain pydantic values, so callers never hold a session."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retrieval.models import Addressee, Finding, FindingKind, InspectionType
+from tracker.deadlines import (
+    DeadlineStatus,
+    RecipientStatus,
+    days_remaining,
+    deadline_status,
+    explain_deadline,
+    recipients,
+)
+from tracker.review import ReviewAction, ReviewState
+
+_PLACEHOLDER = re.compile(r"\[CONFIRM:[^\]]*\]")
+
+
+def placeholders_in(text: str) -> list[str]:
+    """`[CONFIRM: …]` markers left in a text, in order, without repeats."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class NewDraft(_View):
+    """What the drafting engine (or a person) hands the store for one new version."""
+
+    text: str = Field(..., min_length=1)
+    engine: str = "unknown"
+    sources: list[dict[str, Any]] = Field(
+        default_factory=list, description="Chunk ids + doc/force/date/number"
+    )
+    guard_findings: list[dict[str, Any]] = Field(default_factory=list)
+    placeholders: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    rationale: str = ""
+
+    @classmethod
+    def from_draft(cls, draft: Any) -> NewDraft:
+        """From a drafting.models.Draft (duck-typed, so the store does not depend on drafting's internals)."""
+        return cls(
+            text=draft.text,
+            engine=draft.engine,
+            sources=[_plain(source) for source in getattr(draft, "sources", [])],
+            guard_findings=[_plain(item) for item in getattr(draft, "guard", [])],
+            placeholders=list(getattr(draft, "placeholders", [])),
+            notes=list(getattr(draft, "notes", [])),
+            rationale=getattr(draft, "rationale", "") or "",
+        )
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else dict(value)
+
+
+class InspectionView(_View):
+    id: int
+    title: str
+    inspection_type: InspectionType
+    force: str
+    published: date
+    last_day: date
+    cc_comments_due: date
+    first_drafts_due: date
+    reviews_complete_due: date
+    reminder_days: tuple[int, ...]
+    channel_id: str | None
+    thread_ts: str | None
+    status: str
+    published_at: datetime | None
+    sent_hmicfrs_at: datetime | None
+    sent_home_office_at: datetime | None
+    created_by: str
+    created_at: datetime
+    findings_total: int = 0
+    findings_approved: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def recipients(self) -> list[RecipientStatus]:
+        return recipients(self.sent_hmicfrs_at, self.sent_home_office_at)
+
+    def days_left(self, today: date) -> int:
+        return days_remaining(self.last_day, today)
+
+    def deadline_status(self, today: date) -> DeadlineStatus:
+        return deadline_status(self.last_day, today, responded=not self.is_open)
+
+    def deadline_line(self, today: date | None = None) -> str:
+        return explain_deadline(self.published, today)
+
+
+class InspectionSummary(_View):
+    """One line of `/hmicfrs list`: the inspection as of `today`."""
+
+    inspection: InspectionView
+    days_left: int
+    status: DeadlineStatus
+    deadline_line: str
+
+
+class FindingView(_View):
+    id: int
+    inspection_id: int | None
+    position: int
+    number: str | None
+    kind: FindingKind
+    text: str
+    addressees: tuple[Addressee, ...]
+    due: str | None
+    channel_id: str | None
+    thread_ts: str | None
+    message_ts: str | None
+    state: ReviewState
+    version_id: int = Field(
+        ..., description="Row version for optimistic concurrency (changes on every update)"
+    )
+    latest_version: int = Field(0, description="Latest draft version; 0 before the first draft")
+    requested_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def label(self) -> str:
+        return self.to_finding().label
+
+    @property
+    def approved(self) -> bool:
+        return self.state is ReviewState.APPROVED
+
+    def to_finding(self) -> Finding:
+        return Finding(
+            number=self.number, kind=self.kind, text=self.text, due=self.due, addressees=self.addressees
+        )
+
+
+class DraftView(_View):
+    id: int
+    finding_id: int
+    version: int
+    text: str
+    engine: str
+    sources: list[dict[str, Any]]
+    guard_findings: list[dict[str, Any]]
+    placeholders: list[str]
+    notes: list[str]
+    rationale: str
+    author: str
+    requested_by: str | None
+    instruction: str | None
+    created_at: datetime
+
+
+class ReviewView(_View):
+    id: int
+    finding_id: int
+    draft_id: int
+    draft_version: int
+    reviewer: str
+    action: ReviewAction
+    comment: str | None
+    created_at: datetime
+
+
+class ReviewOutcome(_View):
+    """What a click did: enough for the bot to update the message in place and answer the clicker."""
+
+    finding: FindingView
+    draft: DraftView
+    action: ReviewAction
+    state_before: ReviewState
+    state_after: ReviewState
+    approvers: tuple[str, ...] = Field((), description="Who has approved the latest version")
+    required_approvals: int = 1
+    message: str
+
+    @property
+    def state_changed(self) -> bool:
+        return self.state_before is not self.state_after
+
+
+class AnswerView(_View):
+    """A finding with its latest draft, for the publication pack."""
+
+    finding: FindingView
+    draft: DraftView | None
+    approved: bool
+
+
+class AuditEvent(_View):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
