@@ -99,11 +99,11 @@ def plant_and_check(svc: DraftingService, request: DraftRequest, draft: Draft) -
     """Plant three fabrications into the draft and count how many the guard catches."""
     hits = svc.retrieve(request)
     own = [h.chunk.text for h in hits if h.chunk.meta.force.lower() == request.force.lower()]
-    foreign = [ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if h.chunk.text not in own]
+    foreign = [
+        ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if h.chunk.text not in own
+    ]
     foreign.append(ForeignSource(force=OTHER_FORCE_FACT[0], text=OTHER_FORCE_FACT[1]))
-    planted = (
-        f"{draft.text} The work was completed {PLANTED_DATE} by {PLANTED_UNIT}. {OTHER_FORCE_FACT[1]}"
-    )
+    planted = f"{draft.text} The work was completed {PLANTED_DATE} by {PLANTED_UNIT}. {OTHER_FORCE_FACT[1]}"
     result = check_draft(
         planted,
         cited_ids=draft.cited_ids,
@@ -195,7 +195,9 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--engines", default="composer,local", help="comma-separated: composer, local, provider:model")
+    parser.add_argument(
+        "--engines", default="composer,local", help="comma-separated: composer, local, provider:model"
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "eval.json")
     args = parser.parse_args()

@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.jobs import DEFAULT_DRAFT_WORKERS, JobRunner
-from bot.listeners import actions, assistant, files, messages, views
+from bot.listeners import actions, assistant, commands, files, home, messages, views
 from bot.reviewers import ReviewerDirectory
 from bot.services import Services
 from bot.settings import Settings
@@ -65,6 +65,8 @@ DEFAULT_LISTENERS: tuple[Register, ...] = (
     files.register,
     actions.register,
     views.register,
+    commands.register,  # /hmicfrs: deadlines, reminders offsets, the publication pack
+    home.register,  # the App Home deadlines dashboard
 )
 
 

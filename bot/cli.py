@@ -52,8 +52,12 @@ def services() -> Services:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -92,7 +96,9 @@ def search(
     kind: Annotated[DocumentKind | None, typer.Option(help="Only this document kind")] = None,
     since: Annotated[str | None, typer.Option("--from", help="Published on or after")] = None,
     until: Annotated[str | None, typer.Option("--to", help="Published on or before")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude-doc", help="Leave out a document id")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude-doc", help="Leave out a document id")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Hybrid search (meaning + keywords) over past responses."""
@@ -136,7 +142,9 @@ def search(
 @app.command()
 def draft(
     text: Annotated[str | None, typer.Argument(help="The recommendation, pasted as text")] = None,
-    report: Annotated[Path | None, typer.Option(help="Draft every finding of a report (PDF, DOCX, text)")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Draft every finding of a report (PDF, DOCX, text)")
+    ] = None,
     inspection: Annotated[str, typer.Option(help="Inspection title")] = "",
     published: Annotated[str | None, typer.Option(help="Report publication date")] = None,
     force: Annotated[str | None, typer.Option(help="The office's force (default RESPONDER_FORCE)")] = None,
@@ -181,6 +189,18 @@ def model() -> None:
 def markdown(path: Annotated[Path, typer.Argument(help="A Markdown file to show")]) -> None:
     """Show a Markdown file (a response pack, a draft) in the terminal."""
     console.print(Markdown(path.read_text(encoding="utf-8")))
+
+
+@app.command()
+def serve(
+    http: Annotated[bool, typer.Option("--http", help="HTTP mode at /slack/events instead of Socket Mode")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port (with --http)")] = 3000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (with --http)")] = "0.0.0.0",
+) -> None:
+    """Run the Slack app: Socket Mode by default (no public URL needed), or HTTP with --http."""
+    from bot.cli_serve import run_serve
+
+    run_serve(http=http, port=port, host=host)
 
 
 def progress() -> Progress:

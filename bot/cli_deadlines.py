@@ -148,9 +148,7 @@ def summary_table(rows: list[InspectionSummary]) -> Table:
 
 @deadlines_app.command("add")
 def add(
-    words: Annotated[
-        list[str], typer.Argument(help="Publication date then title, e.g. 8 Dec 2023 An inspection of …")
-    ],
+    words: Annotated[list[str], typer.Argument(help="Publication date then title, e.g. 8 Dec 2023 An inspection of …")],
     inspection_type: Annotated[
         str | None, typer.Option("--type", help="force-specific, national, joint or peel")
     ] = None,

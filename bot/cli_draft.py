@@ -111,7 +111,9 @@ def draft_report(
     target = out or path.with_name(f"{path.stem}-response-draft.md")
     target.write_text(render_markdown(pack), encoding="utf-8")
     if as_json:
-        console.print_json(json.dumps({"pack": str(target), "drafts": [d.model_dump(mode="json") for d in drafts]}))
+        console.print_json(
+            json.dumps({"pack": str(target), "drafts": [d.model_dump(mode="json") for d in drafts]})
+        )
         return
     for draft in drafts:
         console.print(Markdown(draft_markdown(draft, title)))

@@ -181,9 +181,7 @@ class DoneResult(_Result):
                 f"({self.learned.doc_id})."
             )
         if self.learn_error:
-            text += (
-                f" Adding its answers to the library failed ({self.learn_error}); run the same command again."
-            )
+            text += f" Adding its answers to the library failed ({self.learn_error}); run the same command again."
         pending = [r.recipient.value for r in view.recipients if not r.done]
         if step == "published" and pending:
             text += f" Still to send to: {', '.join(pending)}."
@@ -252,16 +250,25 @@ class DeadlineService:
 
     def done(self, inspection_id: int, step: str, actor: str) -> DoneResult:
         """Tick off a step; marking published also adds the approved answers to the library."""
+        result = self.mark(inspection_id, step, actor)
+        return self.learn(result) if result.step == "published" else result
+
+    def mark(self, inspection_id: int, step: str, actor: str) -> DoneResult:
+        """Only the (fast) mark: Slack acks after this and runs `learn` once it has answered."""
         step = parse_step(step)
-        view = self.repo.mark_recipient(inspection_id, step, actor)
-        if step != "published" or self._index is None:
-            return DoneResult(inspection=view, step=step)
+        return DoneResult(inspection=self.repo.mark_recipient(inspection_id, step, actor), step=step)
+
+    def learn(self, result: DoneResult) -> DoneResult:
+        """The learning loop for a response just marked published; a failure keeps the mark and says so."""
+        if self._index is None:
+            return result
+        inspection_id = result.inspection.id
         try:
             learned = learn_from_published(self.repo, self._index(), inspection_id)
         except Exception as error:  # the mark is stored; indexing can be retried by repeating the command
             log.exception("Adding inspection %s to the library failed", inspection_id)
-            return DoneResult(inspection=view, step=step, learn_error=type(error).__name__)
-        return DoneResult(inspection=view, step=step, learned=learned)
+            return result.model_copy(update={"learn_error": type(error).__name__})
+        return result.model_copy(update={"learned": learned})
 
     def remind(self, inspection_id: int, days: str | Sequence[int], actor: str) -> InspectionView:
         return self.repo.set_reminder_days(inspection_id, parse_days(days), actor)

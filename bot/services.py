@@ -41,5 +41,9 @@ class Services:
         from retrieval.glossary import aliases
 
         return DraftingService(
-            self.index, self.chat.model, self.chat.engine, timeout=self.settings.llm_timeout, aliases=aliases()
+            self.index,
+            self.chat.model,
+            self.chat.engine,
+            timeout=self.settings.llm_timeout,
+            aliases=aliases(),
         )

@@ -115,14 +115,13 @@ class Workflow:
         if msg.files:
             self.start_report(msg, msg.files[0], extra=len(msg.files) - 1)
             return
-        if not msg.text:
-            self._reply(msg.channel, msg.thread_ts, blocks.notice(HELP_TEXT))
-            return
         findings = self.store.find_findings_by_thread(msg.channel, msg.thread_ts) if msg.in_thread else []
-        if findings and not looks_like_finding(msg.text):
+        if findings and msg.text and not looks_like_finding(msg.text):
             self.follow_up(msg, findings)
-        else:
+        elif looks_like_finding(msg.text):
             self.start_request(msg)
+        else:
+            self._reply(msg.channel, msg.thread_ts, blocks.notice(HELP_TEXT))
 
     def knows_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether a plain channel reply is for us: a thread holding our drafts or an inspection's summary."""

@@ -58,7 +58,9 @@ class DraftingService:
         self.retriever = retriever
         if model is not None and is_local_llama(model):
             # Grammar-constrained decoding: the local model can only emit JSON of this schema.
-            model = model.bind(response_format={"type": "json_object", "schema": ModelAnswer.model_json_schema()})
+            model = model.bind(
+                response_format={"type": "json_object", "schema": ModelAnswer.model_json_schema()}
+            )
         self.model = model
         self.engine = engine if model is not None else COMPOSER
         self.timeout = timeout
@@ -88,7 +90,9 @@ class DraftingService:
         base = SearchFilters(
             max_classification=request.max_classification, exclude_doc_ids=request.exclude_doc_ids
         )
-        own = self.retriever.search(query, k=self.own_sources, filters=base.model_copy(update={"force": request.force}))
+        own = self.retriever.search(
+            query, k=self.own_sources, filters=base.model_copy(update={"force": request.force})
+        )
         wider = self.retriever.search(query, k=self.own_sources + self.other_sources + 2, filters=base)
         others = [h for h in wider if not _is_own(h, request.force)][: self.other_sources]
         return own + others
@@ -145,7 +149,8 @@ class DraftingService:
             addressees=", ".join(a.value for a in finding.addressees) or "not stated",
             shape=decision.instruction,
             revision=revision,
-            sources="\n".join(_source_block(s, h) for s, h in zip(sources, hits, strict=True)) or "(none found)",
+            sources="\n".join(_source_block(s, h) for s, h in zip(sources, hits, strict=True))
+            or "(none found)",
         )
 
     def _compose(
@@ -172,7 +177,11 @@ class DraftingService:
         by_ref = {s.ref: s for s in sources}
         cited = [by_ref[r].chunk_id if r in by_ref else r for r in [*answer.cited_ids, *inline]]
         own_texts = [h.chunk.text for h in hits if _is_own(h, request.force)]
-        foreign = [ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if not _is_own(h, request.force)]
+        foreign = [
+            ForeignSource(force=h.chunk.meta.force, text=h.chunk.text)
+            for h in hits
+            if not _is_own(h, request.force)
+        ]
         extra = [request.previous_text or "", request.instruction or "", request.inspection_title]
         result = check_draft(
             text,

@@ -108,7 +108,9 @@ def _select_provider(spec: str, timeout: float) -> ChatModelChoice:
             f"supported providers are {', '.join(PROVIDERS)}, or use 'auto', 'local' or 'composer'."
         )
     if not name:
-        raise ChatModelError(f"{spec!r} names no model: write it as '{provider}:MODEL', e.g. 'openai:gpt-4o-mini'.")
+        raise ChatModelError(
+            f"{spec!r} names no model: write it as '{provider}:MODEL', e.g. 'openai:gpt-4o-mini'."
+        )
     module, extra = PROVIDERS[provider]
     if importlib.util.find_spec(module) is None:
         raise ChatModelError(
@@ -151,12 +153,17 @@ def _select_auto(
 
 
 def _composer_because(why: str) -> ChatModelChoice:
-    return ChatModelChoice(model=None, engine=COMPOSER_ENGINE, reason=f"auto: {why}; drafting with the composer")
+    return ChatModelChoice(
+        model=None, engine=COMPOSER_ENGINE, reason=f"auto: {why}; drafting with the composer"
+    )
 
 
 def _local_runtime_missing() -> str | None:
     """Why the local runtime cannot be imported, or None when it can."""
-    for module, package in (("llama_cpp", "llama-cpp-python"), ("langchain_community", "langchain-community")):
+    for module, package in (
+        ("llama_cpp", "llama-cpp-python"),
+        ("langchain_community", "langchain-community"),
+    ):
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -219,7 +226,9 @@ def _cached_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> BaseCh
 
 
 # The cancel flag of the call running in this thread, set by invoke_with_timeout.
-_CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("responder_llm_cancel", default=None)
+_CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "responder_llm_cancel", default=None
+)
 
 
 @lru_cache(maxsize=1)
@@ -234,14 +243,18 @@ def _serial_chat_llama_class() -> type[BaseChatModel]:
     class SerialChatLlamaCpp(ChatLlamaCpp):
         call_lock: Any = None
 
-        def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs):
+        def _generate(
+            self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs
+        ):
             cancel = _CANCEL.get()
             if cancel is not None:
                 kwargs["logits_processor"] = LogitsProcessorList([_abort_when_set(cancel)])
             # llama.cpp contexts are not thread-safe: serialise calls on the same loaded model.
             with self.call_lock or contextlib.nullcontext():
                 if cancel is not None and cancel.is_set():
-                    raise LocalGenerationCancelledError("the caller stopped waiting before the model was free")
+                    raise LocalGenerationCancelledError(
+                        "the caller stopped waiting before the model was free"
+                    )
                 return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     return SerialChatLlamaCpp
@@ -317,6 +330,8 @@ def structured_output(model: BaseChatModel, schema: type[SchemaT]) -> Runnable[L
     providers use their native structured output. Measurements in bench/llm_bench.py.
     """
     if is_local_llama(model):
-        grammar_bound = model.bind(response_format={"type": "json_object", "schema": schema.model_json_schema()})
+        grammar_bound = model.bind(
+            response_format={"type": "json_object", "schema": schema.model_json_schema()}
+        )
         return grammar_bound | PydanticOutputParser(pydantic_object=schema)
     return model.with_structured_output(schema)

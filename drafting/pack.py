@@ -71,7 +71,10 @@ def header_rows(pack: Pack) -> list[tuple[str, str]]:
         ("Inspection title", h.inspection_title),
         ("Type of inspection", h.inspection_type.value),
         ("Date inspection published", _date(h.published)),
-        ("Last day for PCC response (56 days)", _date(h.last_day) + (f" ({h.deadline_rule})" if h.deadline_rule else "")),
+        (
+            "Last day for PCC response (56 days)",
+            _date(h.last_day) + (f" ({h.deadline_rule})" if h.deadline_rule else ""),
+        ),
         ("Recommendations", "National" if national else "Local"),
     ]
 

@@ -54,8 +54,6 @@ def bundled_documents() -> list[tuple[Path, DocumentMeta]]:
             continue
         meta = load_sidecar(path)
         if meta is None:
-            raise DocumentError(
-                path, "bundled document has no .meta.json sidecar — the package is incomplete"
-            )
+            raise DocumentError(path, "bundled document has no .meta.json sidecar — the package is incomplete")
         documents.append((path, meta))
     return documents

@@ -319,9 +319,7 @@ def _labelled_spans(body: str) -> list[_Span]:
             close = _closing_bracket(body, rest_start)
             if close is None:
                 continue
-            spans.append(
-                _Span(match.start(), close + 1, match.group("number"), kind, body[rest_start + 1 : close])
-            )
+            spans.append(_Span(match.start(), close + 1, match.group("number"), kind, body[rest_start + 1 : close]))
         elif rest.strip() and match.group("sep"):
             spans.append(_Span(match.start(), match.end(), match.group("number"), kind, rest.strip()))
         elif not rest.strip():
@@ -389,9 +387,7 @@ _FORCE_NAME = re.compile(
 )
 _NOT_FORCE_WORDS = frozenset({"The", "National", "British", "All", "Our", "Your", "Every", "Each", "Local"})
 _QUOTED_TITLE = re.compile(r"HMICFRS['’]?s?\s+[“\"‘]([^”\"’\n]{10,200})[”\"’]")
-_PUBLISHED_ON = re.compile(
-    r"\bpublished\b[^.\n]{0,200}?\bon\s+(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4})"
-)
+_PUBLISHED_ON = re.compile(r"\bpublished\b[^.\n]{0,200}?\bon\s+(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4})")
 _MEMO_DATE = re.compile(r"^\s*Date:\s*(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4})\s*$", re.M)
 _NEWS_DATELINE = re.compile(r"^\s*(?P<date>[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s+\d{4})\s*$", re.MULTILINE)
 _NEWS_BYLINE = re.compile(r"^\s*By\s+[A-Z][a-z]+(?:\s+[A-Z][\w'-]+)+\s*$", re.MULTILINE)

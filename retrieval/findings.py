@@ -26,9 +26,7 @@ import re
 from retrieval.models import Addressee, Finding, FindingKind, InspectionType
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_NUMBER_WORD = (
-    r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four)"
-)
+_NUMBER_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four)"
 _DUE_PATTERNS = (
     # "By 31 December 2024", "by the end of March 2025", "By March 2025", "no later than 1 May 2024"
     r"\b(?:by|before|no\s+later\s+than)\s+(?:the\s+end\s+of\s+)?"

@@ -59,51 +59,62 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Term:
-    acronym: str
-    long_form: str
-    acronym_re: re.Pattern[str]
-    long_res: tuple[re.Pattern[str], ...]
-
-
-def _long_form_pattern(long_form: str) -> re.Pattern[str]:
+def _long_form_pattern(long_form: str) -> str:
     words = re.findall(r"[\w'&]+", long_form)
-    # Words may be joined by spaces, hyphens or punctuation ("multi agency", "honour based"), the last word
-    # may be plural, and "&" / "and" are interchangeable.
+    # Words may be joined by spaces, hyphens or commas ("multi agency", "honour based"), and "&" and
+    # "and" are interchangeable.
     parts = [r"(?:&|and)" if w.lower() in {"&", "and"} else re.escape(w) for w in words]
-    body = r"[\s\-,]+".join(parts)
-    return re.compile(rf"(?<![\w]){body}(?:s|es)?(?![\w])", re.IGNORECASE)
+    return r"[\s\-,]+".join(parts)
 
 
-def _acronym_pattern(acronym: str) -> re.Pattern[str]:
-    # Plural acronyms ("AFIs", "RMSs") count too; no letters or '&' may touch either side.
-    return re.compile(rf"(?<![\w&]){re.escape(acronym)}s?(?![\w&])")
+@dataclass(frozen=True)
+class _Matchers:
+    """Fast matching, because every chunk of a 100k-chunk index is expanded when the keyword index is
+    rebuilt: one pass over the words of the text, a dictionary look-up per word, and a long form's regex
+    tried only where a word that starts it occurs."""
+
+    long_forms_by_first_word: dict[str, list[tuple[re.Pattern[str], str]]]
+
+
+# Words, keeping '&' inside them so "DE&I" is one token.
+_TOKEN = re.compile(r"[\w&]+")
 
 
 @cache
-def _terms() -> tuple[_Term, ...]:
-    return tuple(
-        _Term(
-            acronym=acronym,
-            long_form=long_forms[0],
-            acronym_re=_acronym_pattern(acronym),
-            long_res=tuple(_long_form_pattern(form) for form in long_forms),
-        )
-        for acronym, long_forms in GLOSSARY.items()
-    )
+def _matchers() -> _Matchers:
+    by_first: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    forms = [(form, acronym) for acronym, long_forms in GLOSSARY.items() for form in long_forms]
+    for form, acronym in sorted(forms, key=lambda pair: len(pair[0]), reverse=True):
+        first = re.match(r"\w+", form).group(0).casefold()  # type: ignore[union-attr]
+        # Long forms match case-insensitively, the last word optionally plural.
+        pattern = re.compile(rf"{_long_form_pattern(form)}(?:s|es)?(?!\w)", re.IGNORECASE)
+        by_first.setdefault(first, []).append((pattern, acronym))
+    return _Matchers(by_first)
+
+
+def _acronym(token: str) -> str | None:
+    """The glossary acronym `token` is (case-sensitively), allowing a plural: "AFIs" → "AFI"."""
+    if token in GLOSSARY:
+        return token
+    if token.endswith("s") and token[:-1] in GLOSSARY:
+        return token[:-1]
+    return None
 
 
 def expansions(text: str) -> list[str]:
     """The other form of every acronym or long form in `text` that the text does not already contain."""
-    added: list[str] = []
-    for term in _terms():
-        has_acronym = bool(term.acronym_re.search(text))
-        has_long = any(pattern.search(text) for pattern in term.long_res)
-        if has_acronym and not has_long:
-            added.append(term.long_form)
-        elif has_long and not has_acronym:
-            added.append(term.acronym)
+    by_first = _matchers().long_forms_by_first_word
+    acronyms: set[str] = set()
+    spelled: set[str] = set()
+    for token in _TOKEN.finditer(text):
+        word = token.group(0)
+        if acronym := _acronym(word):
+            acronyms.add(acronym)
+        for pattern, long_acronym in by_first.get(word.casefold(), ()):
+            if long_acronym not in spelled and pattern.match(text, token.start()):
+                spelled.add(long_acronym)
+    added = [GLOSSARY[acronym][0] for acronym in sorted(acronyms - spelled)]
+    added += sorted(spelled - acronyms)
     return added
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,7 @@ from pydantic import BaseModel
 
 from retrieval.chunking import chunk_document
 from retrieval.config import RetrievalConfig
-from retrieval.glossary import expand_query
+from retrieval.glossary import expand_query, expansions
 from retrieval.keyword import (
     KeywordEntry,
     KeywordIndex,
@@ -63,6 +64,19 @@ COLLECTION_METADATA: dict[str, Any] = {
     "hnsw:M": 16,
 }
 _PAGE = 5000
+#: Dense search: over-fetch instead of pre-filtering while at most this many candidates are needed.
+MAX_OVERFETCH = 1000
+OVERFETCH_MARGIN = 1.5
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A stored chunk as Chroma returns it."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float | None = None
 
 
 class UpsertResult(BaseModel):
@@ -131,6 +145,8 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
         "finding_kind": chunk.finding_kind.value if chunk.finding_kind else "",
         "recommendation": chunk.recommendation,
         "response": chunk.response,
+        # Computed once here rather than at every keyword rebuild (100k chunks would take seconds).
+        "expansions": "; ".join(expansions(chunk.text)),
     }
 
 
@@ -168,7 +184,7 @@ def keyword_entry(chunk_id: str, text: str, md: dict[str, Any]) -> KeywordEntry:
     return KeywordEntry(
         chunk_id=chunk_id,
         # The expansions go into the keyword text so "CSE" in a chunk matches "child sexual exploitation".
-        text=expand_query(text),
+        text=f"{text} {md.get('expansions', '')}",
         doc_id=md["doc_id"],
         force_key=md.get("force_key", ""),
         inspection_type=md.get("inspection_type", ""),
@@ -202,18 +218,17 @@ def where_clause(filters: SearchFilters) -> dict[str, Any]:
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
-def allows(filters: SearchFilters, chunk: Chunk) -> bool:
-    """The filters checked on a retrieved chunk, so a stale keyword index can never leak a document."""
-    meta = chunk.meta
-    published = meta.published.toordinal() if meta.published else 0
+def metadata_allows(filters: SearchFilters, md: dict[str, Any]) -> bool:
+    """`where_clause(filters)` evaluated in Python on one stored record's metadata."""
+    published = int(md.get("published_ord", 0))
     return not (
-        meta.classification.level > filters.max_classification.level
-        or (filters.force and force_key(meta.force) != force_key(filters.force))
-        or (filters.inspection_type is not None and meta.inspection_type != filters.inspection_type)
-        or (filters.kind is not None and meta.kind != filters.kind)
+        int(md.get("classification_level", Classification.TOP_SECRET.level)) > filters.max_classification.level
+        or (filters.force and md.get("force_key") != force_key(filters.force))
+        or (filters.inspection_type is not None and md.get("inspection_type") != filters.inspection_type.value)
+        or (filters.kind is not None and md.get("kind") != filters.kind.value)
         or (filters.published_from is not None and published < filters.published_from.toordinal())
         or (filters.published_to is not None and not 0 < published <= filters.published_to.toordinal())
-        or chunk.doc_id in filters.exclude_doc_ids
+        or md.get("doc_id") in filters.exclude_doc_ids
     )
 
 
@@ -265,9 +280,7 @@ class PrecedentIndex:
         new = [c for c in chunks if c.id not in stored_meta]
         wanted = {c.id for c in chunks}
         stale = [chunk_id for chunk_id in stored_meta if chunk_id not in wanted]
-        relabelled = [
-            c for c in chunks if c.id in stored_meta and dict(stored_meta[c.id] or {}) != chunk_metadata(c)
-        ]
+        relabelled = [c for c in chunks if c.id in stored_meta and dict(stored_meta[c.id] or {}) != chunk_metadata(c)]
         result = UpsertResult(
             added=len(new), removed=len(stale), unchanged=len(chunks) - len(new), updated=len(relabelled)
         )
@@ -280,9 +293,7 @@ class PrecedentIndex:
                 texts=[c.text for c in new], metadatas=[chunk_metadata(c) for c in new], ids=[c.id for c in new]
             )
         if relabelled:
-            self.collection.update(
-                ids=[c.id for c in relabelled], metadatas=[chunk_metadata(c) for c in relabelled]
-            )
+            self.collection.update(ids=[c.id for c in relabelled], metadatas=[chunk_metadata(c) for c in relabelled])
         if stale:
             self.store.delete(ids=stale)
         self._after_change()
@@ -366,17 +377,15 @@ class PrecedentIndex:
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """The stored chunks with these ids, in the order asked; unknown ids are left out."""
-        if not ids:
-            return []
-        got = self.collection.get(ids=list(ids), include=["metadatas", "documents"])
-        by_id = {
-            i: chunk_from_record(i, text, md)
-            for i, text, md in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        }
-        return [by_id[i] for i in ids if i in by_id]
+        by_id = {r.chunk_id: r for r in self._records(ids)}
+        return [chunk_from_record(i, by_id[i].text, by_id[i].metadata) for i in ids if i in by_id]
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]:
-        """Hybrid search: dense and keyword rankings over the filtered chunks, fused by RRF."""
+        """Hybrid search: dense and keyword rankings over the filtered chunks, fused by RRF.
+
+        Every returned chunk is checked against `filters` on its stored metadata, whatever path found it,
+        so a keyword index that lags behind Chroma can never surface a document the filters exclude.
+        """
         filters = filters or SearchFilters()
         if k <= 0 or not query.strip():
             return []
@@ -384,23 +393,25 @@ class PrecedentIndex:
         n = max(MIN_CANDIDATES, 4 * k)
         keyword = self.keyword_index()
         allowed = keyword.mask(filters)
-        dense, chunks, similarity = self._dense(expanded, n, filters, allowed_count=int(allowed.sum()))
+        dense = self._dense(expanded, n, filters, allowed_count=int(allowed.sum()), total=len(keyword))
         lexical = [chunk_id for chunk_id, _ in keyword.search(expanded, n, allowed)]
-        fused = reciprocal_rank_fusion([dense, lexical])
-        missing = [chunk_id for chunk_id in lexical if chunk_id not in chunks]
-        chunks.update({c.id: c for c in self.get_chunks(missing)})
-        dense_rank = {chunk_id: rank for rank, chunk_id in enumerate(dense, start=1)}
+        fused = reciprocal_rank_fusion([[r.chunk_id for r in dense], lexical])
+        records = {r.chunk_id: r for r in dense}
+        top = sorted(fused, key=lambda i: (-fused[i], i))[: k + len(lexical)]
+        missing = [chunk_id for chunk_id in top if chunk_id not in records]
+        records.update({r.chunk_id: r for r in self._records(missing)})
+        dense_rank = {r.chunk_id: rank for rank, r in enumerate(dense, start=1)}
         keyword_rank = {chunk_id: rank for rank, chunk_id in enumerate(lexical, start=1)}
         hits: list[SearchHit] = []
-        for chunk_id in sorted(fused, key=lambda i: (-fused[i], i)):
-            chunk = chunks.get(chunk_id)
-            if chunk is None or not allows(filters, chunk):
+        for chunk_id in top:
+            record = records.get(chunk_id)
+            if record is None or not metadata_allows(filters, record.metadata):
                 continue
             hits.append(
                 SearchHit(
-                    chunk=chunk,
+                    chunk=chunk_from_record(chunk_id, record.text, record.metadata),
                     score=fused[chunk_id],
-                    similarity=similarity.get(chunk_id),
+                    similarity=record.similarity,
                     dense_rank=dense_rank.get(chunk_id),
                     keyword_rank=keyword_rank.get(chunk_id),
                 )
@@ -409,22 +420,36 @@ class PrecedentIndex:
                 break
         return hits
 
-    def _dense(
-        self, query: str, n: int, filters: SearchFilters, allowed_count: int
-    ) -> tuple[list[str], dict[str, Chunk], dict[str, float]]:
-        total = self.collection.count()
-        if total == 0 or allowed_count == 0:
-            return [], {}, {}
+    def _dense(self, query: str, n: int, filters: SearchFilters, allowed_count: int, total: int) -> list[_Record]:
+        """The dense top-n among the chunks `filters` allow.
+
+        Chroma's metadata pre-filter costs time in proportion to how many records match (about 300 ms at
+        100k chunks when all match), so it is used only for narrow filters. When the filter lets most
+        chunks through (the usual case: only a few documents are sensitive or excluded), an unfiltered
+        query for proportionally more candidates, filtered here, gives the same answer in a few ms.
+        """
+        if allowed_count == 0 or total == 0:
+            return []
         vector = self.embeddings.embed_query(query)
-        results = self.store.similarity_search_by_vector_with_relevance_scores(
-            vector, k=min(n, total), filter=where_clause(filters)
-        )
-        ranked: list[str] = []
-        chunks: dict[str, Chunk] = {}
-        similarity: dict[str, float] = {}
-        for document, distance in results:
-            chunk_id = str(document.id)
-            ranked.append(chunk_id)
-            chunks[chunk_id] = chunk_from_record(chunk_id, document.page_content, document.metadata)
-            similarity[chunk_id] = 1.0 - float(distance)
-        return ranked, chunks, similarity
+        fetch = n if allowed_count >= total else math.ceil(n * total / allowed_count * OVERFETCH_MARGIN)
+        if fetch <= MAX_OVERFETCH:
+            kept = [r for r in self._query(vector, min(fetch, total), None) if metadata_allows(filters, r.metadata)]
+            if len(kept) >= min(n, allowed_count) or fetch >= total:
+                return kept[:n]
+        return self._query(vector, min(n, allowed_count), where_clause(filters))
+
+    def _query(self, vector: list[float], n: int, where: dict[str, Any] | None) -> list[_Record]:
+        results = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=where)
+        return [
+            _Record(str(doc.id), doc.page_content, doc.metadata, similarity=1.0 - float(distance))
+            for doc, distance in results
+        ]
+
+    def _records(self, ids: Sequence[str]) -> list[_Record]:
+        if not ids:
+            return []
+        got = self.collection.get(ids=list(ids), include=["metadatas", "documents"])
+        return [
+            _Record(chunk_id, text, md or {})
+            for chunk_id, text, md in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        ]

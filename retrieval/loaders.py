@@ -94,9 +94,7 @@ def _read_pdf(path: Path) -> str:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         # pypdf signals damaged files with a mix of its own and builtin exceptions.
-        raise DocumentError(
-            path, f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it"
-        ) from exc
+        raise DocumentError(path, f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it") from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text.strip():
         raise DocumentError(path, f"the PDF has no extractable text (scanned image?) — {_SCANNED_HINT}")
@@ -186,9 +184,7 @@ def _read_docx(path: Path) -> str:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(
-            path, "not a readable Word document (damaged, or not .docx) — re-save it"
-        ) from exc
+        raise DocumentError(path, "not a readable Word document (damaged, or not .docx) — re-save it") from exc
     blocks: list[str] = []
     number = 0
     for item in document.iter_inner_content():
@@ -264,9 +260,7 @@ _CHECKED_MARKS = re.compile(r"[✓✔☑☒■▣]")
 _UNCHECKED_MARKS = re.compile(r"[□☐▢◻]")
 # Bullet glyphs that PDF extraction returns as private-use or control characters (Word's Symbol-font
 # bullets come out as U+F0B7; ReportLab's as DEL).
-_ODD_BULLETS = re.compile(
-    r"^([ \t]*)[\uf0b7\uf0a7\uf076\uf0d8\uf0fc\uf06c\uf0a8\x7f\u2219](?=[ \t]|$)", re.MULTILINE
-)
+_ODD_BULLETS = re.compile(r"^([ \t]*)[\uf0b7\uf0a7\uf076\uf0d8\uf0fc\uf06c\uf0a8\x7f\u2219](?=[ \t]|$)", re.MULTILINE)
 _SUPERSCRIPT = re.compile(r"</?(?:sup|sub)\s*>", re.IGNORECASE)
 _INLINE_TAGS = re.compile(r"</?(?:b|i|u|em|strong|span|font|p|div)\b[^>]*>|<br\s*/?>", re.IGNORECASE)
 # "7 th November", "8 <sup>th</sup> December" (after the tags go) -> "7th November"

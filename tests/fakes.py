@@ -10,6 +10,7 @@ from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import Field
 
 from retrieval.models import (
     Chunk,
@@ -76,7 +77,7 @@ class FakeRetriever:
 class ScriptedChatModel(GenericFakeChatModel):
     """Replies with the scripted texts in order, recording every prompt it was sent."""
 
-    prompts: list[list[BaseMessage]] = []
+    prompts: list[list[BaseMessage]] = Field(default_factory=list)
     delay: float = 0.0
 
     @classmethod

@@ -32,7 +32,13 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ts(self) -> str:
+        """The ts Slack gave a posted message (chat.postMessage) or the one updated (chat.update)."""
+        return str(self.response.get("ts") or self.body.get("ts") or "")
 
     def __getitem__(self, key: str) -> Any:
         return self.body[key]
@@ -309,7 +315,7 @@ class FakeSlack:
 
             def _api(self, method: str, body: dict[str, Any]) -> None:
                 answer = fake.answer(method, body)
-                fake._record(Call(method, body, dict(self.headers)))
+                fake._record(Call(method, body, dict(self.headers), answer))
                 self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
 
             def _download(self, path: str) -> None:

@@ -140,7 +140,9 @@ def test_composer_engine_needs_no_model() -> None:
 
 
 def test_composer_for_other_bodies_names_them() -> None:
-    finding = Finding(number="3.2", text="We recommend that the Ministry of Justice …", addressees=(Addressee.MOJ,))
+    finding = Finding(
+        number="3.2", text="We recommend that the Ministry of Justice …", addressees=(Addressee.MOJ,)
+    )
     draft = service(None).draft(DraftRequest(finding=finding, force="Northumbria"))
     assert draft.shape is AnswerShape.OTHER_BODY
     assert draft.text.startswith("This recommendation is addressed to the Ministry of Justice.")

@@ -59,9 +59,11 @@ def test_twenty_reviewers_clicking_approve_at_once_give_one_approval(tmp_path: P
     first, second = _two_instances(tmp_path, ApprovalPolicy.of(reviewers))
     finding_id = _drafted(first)
     calls = [
-        (lambda repo=(first if n % 2 else second), user=user: repo.record_review(
-            finding_id, user, action="approve", expected_version=1
-        ))
+        (
+            lambda repo=(first if n % 2 else second), user=user: repo.record_review(
+                finding_id, user, action="approve", expected_version=1
+            )
+        )
         for n, user in enumerate(reviewers)
     ]
     results = _race(calls)
@@ -91,9 +93,11 @@ def test_n_required_approvals_under_a_race_give_exactly_n_rows_and_one_state_cha
     finding_id = _drafted(first)
     results = _race(
         [
-            (lambda repo=(first if n % 2 else second), user=user: repo.record_review(
-                finding_id, user, action="approve"
-            ))
+            (
+                lambda repo=(first if n % 2 else second), user=user: repo.record_review(
+                    finding_id, user, action="approve"
+                )
+            )
             for n, user in enumerate(reviewers)
         ]
     )
@@ -111,9 +115,11 @@ def test_concurrent_edits_of_the_same_version_keep_one_and_refuse_the_rest(tmp_p
     texts = [f"Edit number {n}" for n in range(10)]
     results = _race(
         [
-            (lambda repo=(first if n % 2 else second), body=body: repo.record_review(
-                finding_id, f"U{n}", action="edit", new_text=body, expected_version=1
-            ))
+            (
+                lambda repo=(first if n % 2 else second), body=body, user=f"U{n}": repo.record_review(
+                    finding_id, user, action="edit", new_text=body, expected_version=1
+                )
+            )
             for n, body in enumerate(texts)
         ]
     )
@@ -153,7 +159,9 @@ def test_a_lost_optimistic_race_becomes_a_clear_conflict_and_stores_nothing(
         return snapshot
 
     monkeypatch.setattr(repository_module, "_snapshot", snapshot_then_concurrent_write)
-    with pytest.raises(ConcurrentChange, match="Someone else just changed this answer; refresh and try again.") as caught:
+    with pytest.raises(
+        ConcurrentChange, match=r"Someone else just changed this answer; refresh and try again\."
+    ) as caught:
         repo.record_review(finding_id, "U_REV", action="approve", expected_version=1)
     assert isinstance(caught.value.__cause__, StaleDataError)  # the version_id check fired, not a lock
     monkeypatch.undo()
@@ -165,7 +173,11 @@ def test_a_lost_optimistic_race_becomes_a_clear_conflict_and_stores_nothing(
 def test_a_slack_retry_storm_claims_each_event_once(tmp_path: Path) -> None:
     first, second = _two_instances(tmp_path, ApprovalPolicy())
     keys = ["Ev1", "Ev2", "Ev3", "Ev4"]
-    calls = [(lambda repo=(first if n % 2 else second), key=key: (key, repo.claim_event(key))) for n in range(5) for key in keys]
+    calls = [
+        (lambda repo=(first if n % 2 else second), key=key: (key, repo.claim_event(key)))
+        for n in range(5)
+        for key in keys
+    ]
     results = _race(calls)
     won = Counter(key for key, claimed in results if claimed)
     assert won == Counter(keys)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -63,12 +66,25 @@ def test_script_location_comes_from_the_installed_package_not_the_working_direct
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    assert (files("tracker") / "alembic.ini").is_file()  # shipped as package data
     config = alembic_config()
     location = Path(config.get_main_option("script_location") or "")
     assert location.is_absolute() and (location / "env.py").is_file()
     assert (location / "versions" / "0001_initial.py").is_file()
     migrate(db_url(tmp_path, "elsewhere.db"))
     assert (tmp_path / "elsewhere.db").is_file()
+
+
+def test_postgresql_migration_renders_the_partial_index_and_the_append_only_trigger() -> None:
+    """Offline (--sql) mode needs no server: the PostgreSQL DDL is generated and checked for the key parts."""
+    config = alembic_config("postgresql://responder@localhost/responder")
+    config.output_buffer = io.StringIO()
+    command.upgrade(config, "head", sql=True)
+    ddl = config.output_buffer.getvalue()
+    assert "CREATE UNIQUE INDEX uq_reviews_one_approval ON reviews (draft_id, reviewer) WHERE action = 'approve'" in ddl
+    assert "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log" in ddl
+    assert "TIMESTAMP WITH TIME ZONE" in ddl
+    assert "CONSTRAINT uq_reminders_inspection_id_kind_due_on UNIQUE (inspection_id, kind, due_on)" in ddl
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
@@ -160,4 +176,3 @@ def test_every_transaction_takes_the_write_lock_when_it_begins(tmp_path: Path) -
         holder.rollback()
     with other.begin() as free:  # released again
         assert free.exec_driver_sql("SELECT 1").scalar_one() == 1
-

@@ -45,7 +45,13 @@ def _drafted_finding(repo: Repository, requested_by: str = "U_ASK") -> int:
 
 def test_create_inspection_computes_every_date_and_audits(repo: Repository, clock: FakeClock) -> None:
     view = repo.create_inspection(
-        "  JTAI early help  ", date(2023, 11, 7), "force-specific", "Northumbria", "C1", "U_ME", reminder_days=[7, 28, 7, 0]
+        "  JTAI early help  ",
+        date(2023, 11, 7),
+        "force-specific",
+        "Northumbria",
+        "C1",
+        "U_ME",
+        reminder_days=[7, 28, 7, 0],
     )
     assert view.title == "JTAI early help"
     assert view.inspection_type is InspectionType.FORCE_SPECIFIC
@@ -69,9 +75,7 @@ def test_create_inspection_computes_every_date_and_audits(repo: Repository, cloc
         ({"cc_days": 0}, "1–55 days after publication"),
     ],
 )
-def test_create_inspection_refuses_bad_input_and_stores_nothing(
-    repo: Repository, kwargs: dict, message: str
-) -> None:
+def test_create_inspection_refuses_bad_input_and_stores_nothing(repo: Repository, kwargs: dict, message: str) -> None:
     args = {
         "title": "Title",
         "published": date(2023, 12, 8),

@@ -76,7 +76,7 @@ def test_only_approved_answers_reopen(state: ReviewState) -> None:
 
 
 def test_a_reopened_answer_needs_a_new_version_before_approval() -> None:
-    with pytest.raises(IllegalTransition, match="reopened by <@U2>.*approve that"):
+    with pytest.raises(IllegalTransition, match=r"reopened by <@U2>.*approve that"):
         transition(ReviewSnapshot(S.REOPENED, 1, last_actor="U2"), A.APPROVE)
 
 

@@ -74,9 +74,7 @@ def alembic_config(url: str | None = None) -> Config:
     ini = files("tracker") / "alembic.ini"
     migrations = files("tracker") / "migrations"
     if not isinstance(ini, Path) or not isinstance(migrations, Path):
-        raise RuntimeError(
-            "tracker must be installed as files on disk (not zipped) for Alembic to read migrations"
-        )
+        raise RuntimeError("tracker must be installed as files on disk (not zipped) for Alembic to read migrations")
     config = Config(str(ini))
     config.set_main_option("script_location", str(migrations))
     if url is not None:
@@ -97,9 +95,7 @@ def migrate(engine_or_url: Engine | str, revision: str = "head") -> None:
             engine.dispose()
 
 
-def insert_ignore(
-    session: Session, table: Table, values: Mapping[str, Any], conflict_columns: Sequence[str]
-) -> bool:
+def insert_ignore(session: Session, table: Table, values: Mapping[str, Any], conflict_columns: Sequence[str]) -> bool:
     """INSERT unless a row with the same unique key exists; True when this call inserted it.
 
     The database arbitrates, so two threads or two bot instances racing for the same key get exactly one True.
@@ -107,9 +103,7 @@ def insert_ignore(
     dialect = session.get_bind().dialect.name
     if dialect in {"sqlite", "postgresql"}:
         insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = (
-            insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns))
-        )
+        statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns))
         return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
     try:
         with session.begin_nested():

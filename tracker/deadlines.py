@@ -141,10 +141,7 @@ def explain_deadline(published: date, today: date | None = None) -> str:
 
 def explain_cc_comments(published: date, days: int = DEFAULT_CC_DAYS) -> str:
     due = cc_comments_due(published, days)
-    return (
-        f"Chief constable's comments requested by {format_date(due)} — {days} days after publication "
-        f"({CC_STATUTE})"
-    )
+    return f"Chief constable's comments requested by {format_date(due)} — {days} days after publication ({CC_STATUTE})"
 
 
 def explain_written_deadline(published: date, written: date | str) -> str:
@@ -174,9 +171,7 @@ def explain_written_deadline(published: date, written: date | str) -> str:
     )
 
 
-def recipients(
-    sent_hmicfrs_at: datetime | None, sent_home_office_at: datetime | None
-) -> list[RecipientStatus]:
+def recipients(sent_hmicfrs_at: datetime | None, sent_home_office_at: datetime | None) -> list[RecipientStatus]:
     """The published response goes to HMICFRS and to the Home Secretary; each is ticked off separately."""
     return [
         RecipientStatus(recipient=Recipient.HMICFRS, done_at=sent_hmicfrs_at),

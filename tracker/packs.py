@@ -149,9 +149,7 @@ def _comment_text(text: str, column: str) -> str:
     if not cleaned:
         raise InvalidInput(f"The {who} comments are empty; give the text (or a file holding it).")
     if len(cleaned) > MAX_COMMENTS_CHARS:
-        raise InvalidInput(
-            f"The {who} comments are {len(cleaned):,} characters; the limit is {MAX_COMMENTS_CHARS:,}."
-        )
+        raise InvalidInput(f"The {who} comments are {len(cleaned):,} characters; the limit is {MAX_COMMENTS_CHARS:,}.")
     return cleaned
 
 
@@ -167,10 +165,7 @@ def _inspection_row(session: Session, inspection_id: int) -> schema.Inspection:
 
 def deadline_rule(inspection: InspectionView) -> str:
     """The short rule shown beside the last day in the header table."""
-    return (
-        f"{STATUTORY_PERIOD_DAYS} days beginning with publication on {format_date(inspection.published)}, "
-        f"{STATUTE}"
-    )
+    return f"{STATUTORY_PERIOD_DAYS} days beginning with publication on {format_date(inspection.published)}, {STATUTE}"
 
 
 def missing_answers(answers: list[AnswerView]) -> list[MissingAnswer]:
@@ -311,13 +306,10 @@ def learn_from_published(repo: Repository, index: PackIndex, inspection_id: int)
     inspection = repo.get_inspection(inspection_id)
     if inspection.published_at is None:
         raise InvalidInput(
-            f"Inspection {inspection_id} is not marked published; "
-            "only a published response joins the library."
+            f"Inspection {inspection_id} is not marked published; only a published response joins the library."
         )
     doc = published_document(repo, inspection_id)
     if not doc.precedents:
         return LearnResult(doc_id=doc.meta.doc_id, precedents=0)
     result = index.upsert_document(doc)
-    return LearnResult(
-        doc_id=doc.meta.doc_id, precedents=len(doc.precedents), added=int(getattr(result, "added", 0))
-    )
+    return LearnResult(doc_id=doc.meta.doc_id, precedents=len(doc.precedents), added=int(getattr(result, "added", 0)))

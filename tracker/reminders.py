@@ -96,9 +96,7 @@ def normalise_reminder_days(days: Sequence[int]) -> tuple[int, ...]:
             )
         cleaned.add(value)
     if not cleaned:
-        raise InvalidInput(
-            f"Give at least one reminder offset, e.g. {','.join(map(str, DEFAULT_REMINDER_DAYS))}."
-        )
+        raise InvalidInput(f"Give at least one reminder offset, e.g. {','.join(map(str, DEFAULT_REMINDER_DAYS))}.")
     return tuple(sorted(cleaned, reverse=True))
 
 
@@ -163,11 +161,7 @@ def _claim(
     lease: timedelta,
 ) -> int | None:
     table = schema.Reminder.__table__
-    key = (
-        (table.c.inspection_id == inspection_id)
-        & (table.c.kind == slot.kind.value)
-        & (table.c.due_on == slot.due_on)
-    )
+    key = (table.c.inspection_id == inspection_id) & (table.c.kind == slot.kind.value) & (table.c.due_on == slot.due_on)
     values = {
         "inspection_id": inspection_id,
         "kind": slot.kind.value,

@@ -33,6 +33,7 @@ from tracker.reminders import (
     claim_due_reminders,
     mark_reminder_posted,
     normalise_reminder_days,
+    release_reminder,
 )
 from tracker.review import (
     BOT_AUTHOR,
@@ -174,13 +175,9 @@ class Repository:
             ).first()
             return self._inspection_with_progress(session, row) if row else None
 
-    def set_inspection_thread(
-        self, inspection_id: int, channel: str, thread_ts: str, actor: str
-    ) -> InspectionView:
+    def set_inspection_thread(self, inspection_id: int, channel: str, thread_ts: str, actor: str) -> InspectionView:
         """Where the inspection's summary message lives; its findings' drafts are threaded under it."""
-        return self._update_inspection(
-            inspection_id, actor, "set_thread", channel_id=channel, thread_ts=thread_ts
-        )
+        return self._update_inspection(inspection_id, actor, "set_thread", channel_id=channel, thread_ts=thread_ts)
 
     def set_reminder_days(self, inspection_id: int, days: Sequence[int], actor: str) -> InspectionView:
         offsets = list(normalise_reminder_days(days))
@@ -203,9 +200,7 @@ class Repository:
                 self._audit(session, actor, f"mark_{which}", "inspection", row.id, before, after)
             return self._inspection_with_progress(session, row)
 
-    def _update_inspection(
-        self, inspection_id: int, actor: str, action: str, **values: Any
-    ) -> InspectionView:
+    def _update_inspection(self, inspection_id: int, actor: str, action: str, **values: Any) -> InspectionView:
         with self._sessions.begin() as session:
             row = _get(session, schema.Inspection, inspection_id, "inspection")
             before = _inspection_audit(_inspection_view(row))
@@ -233,9 +228,7 @@ class Repository:
                 )
             )
             rows = [
-                self._new_finding(
-                    finding, inspection.channel_id, inspection.thread_ts, actor, inspection_id, pos
-                )
+                self._new_finding(finding, inspection.channel_id, inspection.thread_ts, actor, inspection_id, pos)
                 for pos, finding in enumerate(findings, start=int(last if last is not None else -1) + 1)
             ]
             session.add_all(rows)
@@ -303,9 +296,7 @@ class Repository:
             row = _get(session, schema.Finding, finding_id, "finding")
             before = {"channel_id": row.channel_id, "message_ts": row.message_ts}
             table = schema.Finding.__table__
-            session.execute(
-                update(table).where(table.c.id == finding_id).values(channel_id=channel, message_ts=ts)
-            )
+            session.execute(update(table).where(table.c.id == finding_id).values(channel_id=channel, message_ts=ts))
             session.refresh(row)
             self._audit(
                 session,
@@ -320,9 +311,7 @@ class Repository:
 
     def find_finding_by_message(self, channel: str, ts: str) -> FindingView | None:
         with self._sessions.begin() as session:
-            views = self._finding_views(
-                session, schema.Finding.channel_id == channel, schema.Finding.message_ts == ts
-            )
+            views = self._finding_views(session, schema.Finding.channel_id == channel, schema.Finding.message_ts == ts)
             return views[0] if views else None
 
     def find_findings_by_thread(self, channel: str, thread_ts: str) -> list[FindingView]:
@@ -438,9 +427,7 @@ class Repository:
         """Every version, oldest first."""
         with self._sessions.begin() as session:
             rows = session.scalars(
-                select(schema.Draft)
-                .where(schema.Draft.finding_id == finding_id)
-                .order_by(schema.Draft.version)
+                select(schema.Draft).where(schema.Draft.finding_id == finding_id).order_by(schema.Draft.version)
             ).all()
             return [_draft_view(row) for row in rows]
 
@@ -547,9 +534,7 @@ class Repository:
             state_after=new_state,
             approvers=approvers,
             required_approvals=self.policy.required_approvals,
-            message=self._outcome_message(
-                action, reviewer, latest.version, target.version, approvers, new_state
-            ),
+            message=self._outcome_message(action, reviewer, latest.version, target.version, approvers, new_state),
         )
 
     def _check_allowed(
@@ -563,9 +548,7 @@ class Repository:
         new_text: str | None,
     ) -> None:
         if action is ReviewAction.APPROVE:
-            allowed, reason = self.policy.can_approve(
-                reviewer, groups, drafter_of(latest.author, latest.requested_by)
-            )
+            allowed, reason = self.policy.can_approve(reviewer, groups, drafter_of(latest.author, latest.requested_by))
             if not allowed:
                 raise NotAllowed(reason)
             if reviewer in snapshot.approvers:
@@ -597,9 +580,7 @@ class Repository:
             case ReviewAction.APPROVE if state is ReviewState.APPROVED:
                 return f"Approved v{version} by {', '.join(mention(a) for a in approvers)}."
             case ReviewAction.APPROVE:
-                return (
-                    f"{who} approved v{version}: {len(approvers)} of {required} approvals; waiting for more."
-                )
+                return f"{who} approved v{version}: {len(approvers)} of {required} approvals; waiting for more."
             case ReviewAction.REQUEST_CHANGES:
                 return f"{who} asked for changes to v{version}."
             case ReviewAction.EDIT:
@@ -698,6 +679,9 @@ class Repository:
     def mark_reminder_posted(self, reminder_id: int, now: datetime | None = None) -> None:
         mark_reminder_posted(self._sessions, reminder_id, now or self._clock())
 
+    def release_reminder(self, reminder_id: int) -> None:
+        release_reminder(self._sessions, reminder_id)
+
 
 # ── helpers: rows → views, small queries ─────────────────────────────────────────────────────────────────
 
@@ -731,10 +715,7 @@ def _is_unique_violation(error: IntegrityError) -> bool:
 
 def _latest_draft(session: Session, finding_id: int) -> schema.Draft | None:
     return session.scalars(
-        select(schema.Draft)
-        .where(schema.Draft.finding_id == finding_id)
-        .order_by(schema.Draft.version.desc())
-        .limit(1)
+        select(schema.Draft).where(schema.Draft.finding_id == finding_id).order_by(schema.Draft.version.desc()).limit(1)
     ).first()
 
 
@@ -854,9 +835,7 @@ def _finding_view(row: schema.Finding, latest_version: int) -> FindingView:
 
 
 def _finding_audit(view: FindingView) -> dict[str, Any]:
-    return view.model_dump(
-        mode="json", include={"inspection_id", "position", "number", "kind", "state", "due"}
-    )
+    return view.model_dump(mode="json", include={"inspection_id", "position", "number", "kind", "state", "due"})
 
 
 def _draft_view(row: schema.Draft) -> DraftView:

@@ -61,8 +61,7 @@ _TRANSITIONS: dict[tuple[ReviewState, ReviewAction], ReviewState] = {
         for action in NEW_VERSION
     },
     **{
-        (state, _A.REQUEST_CHANGES): _S.CHANGES_REQUESTED
-        for state in (*_REVIEWABLE, _S.CHANGES_REQUESTED, _S.REOPENED)
+        (state, _A.REQUEST_CHANGES): _S.CHANGES_REQUESTED for state in (*_REVIEWABLE, _S.CHANGES_REQUESTED, _S.REOPENED)
     },
     **{(state, _A.APPROVE): _S.APPROVED for state in _REVIEWABLE},
     (_S.APPROVED, _A.REOPEN): _S.REOPENED,
@@ -149,9 +148,7 @@ class ApprovalPolicy:
     def of(
         cls, reviewers: Iterable[str] = (), drafter_may_approve: bool = True, required_approvals: int = 1
     ) -> ApprovalPolicy:
-        return cls(
-            frozenset(r.strip() for r in reviewers if r.strip()), drafter_may_approve, required_approvals
-        )
+        return cls(frozenset(r.strip() for r in reviewers if r.strip()), drafter_may_approve, required_approvals)
 
     def is_reviewer(self, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
         if not user or user == BOT_AUTHOR:
@@ -165,9 +162,7 @@ class ApprovalPolicy:
         named = ", ".join(mention(r) for r in sorted(self.reviewers))
         return False, f"Only the configured reviewers can approve answers ({named}); ask one of them."
 
-    def can_approve(
-        self, user: str, groups: Iterable[str] = (), draft_author: str | None = None
-    ) -> tuple[bool, str]:
+    def can_approve(self, user: str, groups: Iterable[str] = (), draft_author: str | None = None) -> tuple[bool, str]:
         allowed, reason = self.is_reviewer(user, groups)
         if allowed and not self.drafter_may_approve and draft_author == user:
             return False, "You wrote or requested this version; someone else must approve it."

@@ -36,9 +36,7 @@ class NewDraft(_View):
 
     text: str = Field(..., min_length=1)
     engine: str = "unknown"
-    sources: list[dict[str, Any]] = Field(
-        default_factory=list, description="Chunk ids + doc/force/date/number"
-    )
+    sources: list[dict[str, Any]] = Field(default_factory=list, description="Chunk ids + doc/force/date/number")
     guard_findings: list[dict[str, Any]] = Field(default_factory=list)
     placeholders: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -124,9 +122,7 @@ class FindingView(_View):
     thread_ts: str | None
     message_ts: str | None
     state: ReviewState
-    version_id: int = Field(
-        ..., description="Row version for optimistic concurrency (changes on every update)"
-    )
+    version_id: int = Field(..., description="Row version for optimistic concurrency (changes on every update)")
     latest_version: int = Field(0, description="Latest draft version; 0 before the first draft")
     requested_by: str
     created_at: datetime
@@ -141,9 +137,7 @@ class FindingView(_View):
         return self.state is ReviewState.APPROVED
 
     def to_finding(self) -> Finding:
-        return Finding(
-            number=self.number, kind=self.kind, text=self.text, due=self.due, addressees=self.addressees
-        )
+        return Finding(number=self.number, kind=self.kind, text=self.text, due=self.due, addressees=self.addressees)
 
 
 class DraftView(_View):

@@ -199,9 +199,7 @@ def _create_reminders_and_events() -> None:
             ["inspection_id"], ["inspections.id"], name=op.f("fk_reminders_inspection_id_inspections")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
-        sa.UniqueConstraint(
-            "inspection_id", "kind", "due_on", name=op.f("uq_reminders_inspection_id_kind_due_on")
-        ),
+        sa.UniqueConstraint("inspection_id", "kind", "due_on", name=op.f("uq_reminders_inspection_id_kind_due_on")),
     )
     op.create_table(
         "processed_events",
