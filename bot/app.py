@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.jobs import DEFAULT_DRAFT_WORKERS, JobRunner
+from bot.jobs import DEFAULT_DRAFT_WORKERS, CountingExecutor, JobRunner
 from bot.listeners import actions, assistant, commands, files, home, messages, views
 from bot.reviewers import ReviewerDirectory
 from bot.services import Services
@@ -74,11 +74,21 @@ DEFAULT_LISTENERS: tuple[Register, ...] = (
 class Bot:
     app: App
     deps: BotDeps
-    listener_pool: ThreadPoolExecutor
+    listener_pool: CountingExecutor
 
-    def close(self, wait: bool = True) -> None:
-        self.deps.jobs.shutdown(wait=wait)
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once no listener and no background job is running (tests and benchmarks wait on this)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if not (self.listener_pool.wait_idle(max(left, 0)) and self.deps.jobs.wait_idle(max(left, 0))):
+                return False
+            if self.listener_pool.pending == 0 and self.deps.jobs.pending == 0:
+                return True
+
+    def close(self, wait: bool = True, cancel_queued: bool = False) -> None:
         self.listener_pool.shutdown(wait=wait)
+        self.deps.jobs.shutdown(wait=wait, cancel_queued=cancel_queued)
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -106,7 +116,7 @@ def create_bot(
     client = client or make_client(settings)
     if not client.token:
         raise ValueError("No bot token: set RESPONDER_SLACK_BOT_TOKEN (xoxb-…); see README 'Slack set-up'.")
-    pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener")
+    pool = CountingExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener")
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         client=client,

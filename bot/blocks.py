@@ -253,9 +253,7 @@ def status_line(card: DraftCard) -> str:
     who = f" by {mention(card.actor)}" if card.actor else ""
     match card.state:
         case ReviewState.APPROVED:
-            names = ", ".join(mention(a) for a in card.approvers) or (
-                mention(card.actor) if card.actor else ""
-            )
+            names = ", ".join(mention(a) for a in card.approvers) or (mention(card.actor) if card.actor else "")
             state = f"approved by {names}{when}" if names else f"approved{when}"
         case ReviewState.CHANGES_REQUESTED | ReviewState.REOPENED:
             state = f"{_STATE_WORDS[card.state]}{who}{when}"
@@ -399,9 +397,7 @@ def drafting_placeholder(finding: Finding, status: str = "Drafting…") -> Messa
     return MessagePayload(f"{finding.label}: {status}", [section(text, c.BLOCK_PROGRESS)])
 
 
-def error_message(
-    problem: str, todo: str, detail: str = "", retry: ButtonRef | None = None
-) -> MessagePayload:
+def error_message(problem: str, todo: str, detail: str = "", retry: ButtonRef | None = None) -> MessagePayload:
     """What went wrong and what to do; nothing the user already has is lost. `retry` adds Regenerate."""
     text = f":warning: *{escape(problem)}*\n{escape(todo)}"
     blocks = [section(text, c.BLOCK_ERROR)]
@@ -534,9 +530,7 @@ def edit_modal(ctx: ModalContext, label: str, text: str) -> Block:
     ctx = ctx.model_copy(update={"joiners": [joiner for _, joiner in parts[:-1]]})
     metadata = ctx.dump()
     if len(metadata) > c.MAX_PRIVATE_METADATA:
-        raise TooLongToEdit(
-            "This draft has too many parts to edit in Slack; paste the new text in the thread"
-        )
+        raise TooLongToEdit("This draft has too many parts to edit in Slack; paste the new text in the thread")
     intro = f"Edit *{escape(label)}*, v{ctx.version}. Saving stores a new version for review."
     if len(parts) > 1:
         intro += f" The text is in {len(parts)} parts because Slack limits each box to 3,000 characters."

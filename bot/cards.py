@@ -15,18 +15,14 @@ from tracker.views import DraftView, FindingView, ReviewView
 T = TypeVar("T", bound=BaseModel)
 
 
-def load_card(
-    store: Repository, finding_id: int, *, seconds: float = 0.0, busy: str | None = None
-) -> DraftCard | None:
+def load_card(store: Repository, finding_id: int, *, seconds: float = 0.0, busy: str | None = None) -> DraftCard | None:
     """The card for the latest version, or None before the first draft."""
     finding = store.get_finding(finding_id)
     draft = store.latest_draft(finding_id)
     if draft is None:
         return None
     title = store.get_inspection(finding.inspection_id).title if finding.inspection_id else ""
-    return build_card(
-        finding, draft, store.reviews(finding_id), store.policy.required_approvals, title, seconds, busy
-    )
+    return build_card(finding, draft, store.reviews(finding_id), store.policy.required_approvals, title, seconds, busy)
 
 
 def build_card(

@@ -89,8 +89,19 @@ def list_inspections(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Open inspections, soonest last day first, with days left and approvals."""
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        show_list(as_json)
+
+
+@deadlines_app.command("list")
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Open inspections, soonest last day first (the same as `responder deadlines`)."""
+    show_list(as_json)
+
+
+def show_list(as_json: bool) -> None:
     with cli_errors():
         rows = service().open_inspections()
     if as_json:

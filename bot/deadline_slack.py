@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTRAS_KEY = "deadlines"
-_CHANNEL_TOKEN = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL_TOKEN = re.compile(r"<#([CGD][A-Z0-9_]+)(?:\|[^>]*)?>")
 _RAW_CHANNEL = re.compile(r"(?:^|\s)#([a-z0-9][a-z0-9_-]*)\s*$")
 _TYPE_OPTION = re.compile(r"(?:^|\s)(?:--type[=\s]+|type:)(\S+)", re.IGNORECASE)
 _WATERMARK_WORDS = {"draft", "--draft-watermark", "watermark", "working"}

@@ -21,12 +21,16 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default of 5 resets connections when many clicks arrive at once
+
+
 class SlackHTTPServer:
     def __init__(self, app: App, host: str = "0.0.0.0", port: int = 3000, path: str = EVENTS_PATH) -> None:
         self.app = app
         self.path = path
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), self._handler())
         self._thread: threading.Thread | None = None
 
     @property

@@ -46,8 +46,7 @@ class Inbound:
     @classmethod
     def from_event(cls, event: dict[str, Any], surface: Surface, bot_user_id: str | None = None) -> Inbound:
         files = tuple(
-            SlackFile(id=f["id"], name=f.get("name") or f.get("title") or "")
-            for f in event.get("files") or ()
+            SlackFile(id=f["id"], name=f.get("name") or f.get("title") or "") for f in event.get("files") or ()
         )
         return cls(
             channel=event.get("channel", ""),

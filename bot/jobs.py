@@ -19,6 +19,46 @@ log = logging.getLogger(__name__)
 DEFAULT_DRAFT_WORKERS = 2
 
 
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool that knows when it is idle: Bolt's listener pool, so tests can wait for listeners."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    @property
+    def pending(self) -> int:
+        with self._idle:
+            return self._pending
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._pending += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except RuntimeError:
+            self._finished()
+            raise
+        future.add_done_callback(lambda _f: self._finished())
+        return future
+
+    def _finished(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+
 class JobRunner:
     def __init__(self, workers: int = DEFAULT_DRAFT_WORKERS, name: str = "responder-draft") -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
@@ -64,5 +104,6 @@ class JobRunner:
                 self._idle.wait(left)
         return True
 
-    def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+    def shutdown(self, wait: bool = True, cancel_queued: bool = False) -> None:
+        """Stop taking jobs; `cancel_queued` drops drafts not yet started (their placeholders stay)."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_queued or not wait)

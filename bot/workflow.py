@@ -136,8 +136,7 @@ class Workflow:
                 msg.channel,
                 msg.thread_ts,
                 blocks.error_message(
-                    f"That is {len(text):,} characters; one recommendation is at most "
-                    f"{MAX_RECOMMENDATION_CHARS:,}.",
+                    f"That is {len(text):,} characters; one recommendation is at most {MAX_RECOMMENDATION_CHARS:,}.",
                     "For a whole report, upload the file in this thread and I will draft every finding.",
                 ),
             )
@@ -160,9 +159,7 @@ class Workflow:
             self._reply(msg.channel, msg.thread_ts, blocks.notice(pick.problem))
             return
         if not pick.instruction:
-            self._reply(
-                msg.channel, msg.thread_ts, blocks.notice("Say what should change, e.g. 'make it shorter'.")
-            )
+            self._reply(msg.channel, msg.thread_ts, blocks.notice("Say what should change, e.g. 'make it shorter'."))
             return
         self.start_redraft(
             pick.finding,
@@ -226,9 +223,7 @@ class Workflow:
         if not finding.message_ts or not finding.channel_id:
             return "I cannot find the message for this answer any more; paste the recommendation again."
         try:
-            transition(
-                ReviewSnapshot(state=finding.state, version=finding.latest_version), ReviewAction.DRAFT
-            )
+            transition(ReviewSnapshot(state=finding.state, version=finding.latest_version), ReviewAction.DRAFT)
         except TrackerError as refusal:
             return str(refusal)
         return None
@@ -283,7 +278,9 @@ class Workflow:
 
     def _draft_failed(self, job: DraftJob, error: Exception) -> None:
         problem, todo = describe_error(error)
-        log.warning("drafting finding %s failed: %s", job.finding_id, type(error).__name__, exc_info=error)
+        # A timeout or a refusal is an outcome to report, not a bug: a traceback only for the unexpected.
+        trace = error if not is_expected(error) else None
+        log.warning("drafting finding %s failed: %s", job.finding_id, type(error).__name__, exc_info=trace)
         try:
             if job.first:
                 retry = blocks.ButtonRef(job.finding_id, job.expected_version)
@@ -310,9 +307,7 @@ class Workflow:
     def _review(self, click: Click, action: ReviewAction, **kwargs: Any) -> bool:
         try:
             groups = (
-                self.reviewers.groups_of(click.user)
-                if action in (ReviewAction.APPROVE, ReviewAction.REOPEN)
-                else ()
+                self.reviewers.groups_of(click.user) if action in (ReviewAction.APPROVE, ReviewAction.REOPEN) else ()
             )
             outcome = self.store.record_review(
                 click.finding_id, click.user, groups, action, expected_version=click.version, **kwargs
@@ -335,9 +330,7 @@ class Workflow:
         if finding is None:
             return
         ctx = blocks.ModalContext(f=click.finding_id, v=click.version, c=click.channel, ts=click.message_ts)
-        self.client.views_open(
-            trigger_id=click.trigger_id, view=blocks.request_changes_modal(ctx, finding.label)
-        )
+        self.client.views_open(trigger_id=click.trigger_id, view=blocks.request_changes_modal(ctx, finding.label))
 
     def open_edit(self, click: Click) -> None:
         finding = self._current(click, ReviewAction.EDIT)
@@ -414,9 +407,7 @@ class Workflow:
         if not self.store.claim_event(f"file:{file.id}"):
             return
         name = file.name or "the report"
-        text = f"Reading {name}…" + (
-            " (I read one report per thread; upload others in new threads.)" if extra else ""
-        )
+        text = f"Reading {name}…" + (" (I read one report per thread; upload others in new threads.)" if extra else "")
         if msg.surface is Surface.ASSISTANT:
             self._assistant_status(msg.channel, msg.thread_ts, "is reading the report…")
         ts = self._reply(msg.channel, msg.thread_ts, blocks.progress_message(text))
@@ -466,9 +457,7 @@ class Workflow:
         self._update(msg.channel, summary_ts, blocks.report_summary(summary, progress, self._today()))
         messages = []
         for view in findings:  # every placeholder first, so the thread reads in report order
-            ts = self._reply(
-                msg.channel, msg.thread_ts, blocks.drafting_placeholder(view.to_finding(), "Waiting…")
-            )
+            ts = self._reply(msg.channel, msg.thread_ts, blocks.drafting_placeholder(view.to_finding(), "Waiting…"))
             self.store.set_message_ref(view.id, msg.channel, ts)
             messages.append(ts)
         assistant = msg.surface is Surface.ASSISTANT
@@ -495,9 +484,7 @@ class Workflow:
         finally:
             shutil.rmtree(path.parent, ignore_errors=True)  # the stored findings are the record, not the file
 
-    def _store_report(
-        self, msg: Inbound, report: Any, name: str
-    ) -> tuple[list[FindingView], blocks.ReportSummary]:
+    def _store_report(self, msg: Inbound, report: Any, name: str) -> tuple[list[FindingView], blocks.ReportSummary]:
         title = report.title or Path(name).stem
         published: date | None = report.published or published_from_text(msg.text)
         existing = self.store.find_inspection_by_thread(msg.channel, msg.thread_ts)
@@ -519,8 +506,7 @@ class Workflow:
             inspection_id = inspection.id
         else:  # no date: no deadline to track, but the drafts are still stored and reviewed
             findings = [
-                self.store.create_request_finding(f, msg.channel, msg.thread_ts, msg.user)
-                for f in report.findings
+                self.store.create_request_finding(f, msg.channel, msg.thread_ts, msg.user) for f in report.findings
             ]
         log.info("report %s: %d findings, inspection %s", name, len(findings), inspection_id)
         summary = blocks.ReportSummary(
@@ -621,6 +607,16 @@ class Workflow:
 
     def _today(self) -> date:
         return self.clock().astimezone(UK).date()
+
+
+def is_expected(error: Exception) -> bool:
+    """Failures with a known cause and a message for the user (as opposed to bugs)."""
+    from drafting.llm import ChatModelError, ModelTimeoutError
+    from drafting.report import NoFindingsError
+    from retrieval.loaders import DocumentError
+
+    known = (ModelTimeoutError, ChatModelError, FileFetchError, DocumentError, NoFindingsError, TrackerError)
+    return isinstance(error, known)
 
 
 def describe_error(error: Exception, file_name: str = "") -> tuple[str, str]:

@@ -123,3 +123,14 @@ def expand_query(text: str) -> str:
     "problem profile for CSE" → "problem profile for CSE (child sexual exploitation)"."""
     added = expansions(text)
     return f"{text} ({'; '.join(added)})" if added else text
+
+
+def aliases() -> dict[str, str]:
+    """Each acronym → its canonical long form, and each long form → its acronym (for checks that accept
+    either spelling of a name, such as the drafting guard)."""
+    mapping: dict[str, str] = {}
+    for acronym, long_forms in GLOSSARY.items():
+        mapping[acronym] = long_forms[0]
+        for form in long_forms:
+            mapping[form] = acronym
+    return mapping

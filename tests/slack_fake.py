@@ -68,6 +68,11 @@ def _decode(value: str) -> Any:
     return value
 
 
+class _LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
 class FakeSlack:
     """Start with `with FakeSlack() as slack:`; point a WebClient at `slack.api_url`."""
 
@@ -82,8 +87,7 @@ class FakeSlack:
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _LoopbackServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
@@ -468,7 +472,13 @@ class SlackSender:
             "message": {"ts": message_ts, "type": "message", **({"thread_ts": thread_ts} if thread_ts else {})},
             "response_url": "https://hooks.slack.com/actions/T0001/1/abc",
             "actions": [
-                {"action_id": action_id, "block_id": "draft_actions", "type": "button", "value": value, "action_ts": "1"}
+                {
+                    "action_id": action_id,
+                    "block_id": "draft_actions",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": "1",
+                }
             ],
         }
 

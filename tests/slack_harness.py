@@ -169,7 +169,7 @@ class Harness:
         return self.slack.wait_for(found, timeout, f"draft v{version} in message {message_ts}")
 
     def wait_idle(self, timeout: float = 15.0) -> None:
-        assert self.bot.deps.jobs.wait_idle(timeout), "background drafting did not finish in time"
+        assert self.bot.wait_idle(timeout), "listeners and background drafting did not finish in time"
 
     def placeholder_for(self, event: dict[str, Any], timeout: float = 10.0) -> Call:
         calls = self.slack.wait_calls("chat.postMessage", thread_ts=event["ts"], timeout=timeout)
@@ -203,8 +203,14 @@ def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
 
 @contextmanager
 def running_bot(
-    tmp_path: Path, *, model: RecordingChatModel | None = None, draft_workers: int = 2, **settings: Any
+    tmp_path: Path,
+    *,
+    model: RecordingChatModel | None = None,
+    draft_workers: int = 2,
+    drain: bool = True,
+    **settings: Any,
 ) -> Iterator[Harness]:
+    """`drain=False` drops queued drafts at the end instead of waiting for them all (benchmarks)."""
     model = model or RecordingChatModel()
     with FakeSlack() as slack:
         slack.usergroups[GROUP] = [GROUP_MEMBER]
@@ -212,15 +218,14 @@ def running_bot(
         policy = ApprovalPolicy.of(config.reviewers, config.drafter_may_approve, config.required_approvals)
         store = Repository.connect(f"sqlite:///{tmp_path / 'responder.db'}", policy)
         services = Services(config)
-        services.drafter = DraftingService(fake_retriever(), model, "fake-model", timeout=5)
+        timeout = max(10.0, model.delay * 4)
+        services.drafter = DraftingService(fake_retriever(), model, "fake-model", timeout=timeout)
         client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
-        bot = create_bot(
-            config, services, store, client, token_verification_enabled=False, draft_workers=draft_workers
-        )
+        bot = create_bot(config, services, store, client, token_verification_enabled=False, draft_workers=draft_workers)
         server = SlackHTTPServer(bot.app, "127.0.0.1", 0).start()
         try:
             yield Harness(slack, bot, server, SlackSender(server.url, SIGNING_SECRET), store, model, config)
         finally:
             server.stop()
-            bot.close(wait=True)
+            bot.close(wait=True, cancel_queued=not drain)
             store.sessions.kw["bind"].dispose()

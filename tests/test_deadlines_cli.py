@@ -59,6 +59,7 @@ def test_add_then_list_soonest_first_with_the_statutory_last_day() -> None:
 
     code, out = run("deadlines")
     assert code == 0 and "1 Feb 2024" in out and "published + 55 days" in out
+    assert json.loads(run("deadlines", "list", "--json")[1]) == rows
 
 
 def test_the_list_counts_approvals() -> None:
@@ -161,3 +162,27 @@ def test_done_published_adds_the_answers_to_the_library_and_search_finds_them() 
     assert hits[0]["chunk"]["doc_id"] == f"inspection-{inspection.id}"
     assert hits[0]["chunk"]["meta"]["force"] == "Northumbria"
     assert ANSWERS[0] in hits[0]["chunk"]["response"]
+
+
+def test_a_failed_learning_loop_keeps_the_mark_and_says_to_run_again() -> None:
+    from bot.deadline_service import DeadlineService
+
+    def broken_index() -> object:
+        raise OSError("disk full")
+
+    store = repo()
+    inspection = seed_inspection(store)
+    service = DeadlineService(store, force="Northumbria", index=broken_index)
+    result = service.done(inspection.id, "published", "U_LEAD")
+    assert result.learned is None and result.learn_error == "OSError"
+    assert "run the same command again" in result.message
+    assert store.get_inspection(inspection.id).published_at is not None  # the mark itself is kept
+
+
+def test_comments_text_and_file_together_are_refused() -> None:
+    inspection = seed_inspection(repo())
+    Path("pcc.txt").write_text("From a file.", encoding="utf-8")
+    code, out = run("deadlines", "comments", str(inspection.id), "--pcc", "Inline", "--pcc-file", "pcc.txt")
+    assert code == 2 and "not both" in out
+    code, out = run("deadlines", "comments", str(inspection.id), "--cc-file", "missing.txt")
+    assert code == 2 and "cannot read" in out

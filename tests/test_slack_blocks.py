@@ -245,9 +245,7 @@ def test_edit_modal_splits_text_over_3000_characters_and_saving_unchanged_gives_
     assert len(inputs) >= 3
     submitted = {
         "state": {
-            "values": {
-                x["block_id"]: {c.INPUT_EDIT_ACTION: {"value": x["element"]["initial_value"]}} for x in inputs
-            }
+            "values": {x["block_id"]: {c.INPUT_EDIT_ACTION: {"value": x["element"]["initial_value"]}} for x in inputs}
         }
     }
     ctx = b.parse_modal_context(view["private_metadata"])
@@ -263,9 +261,12 @@ def test_request_changes_modal_has_the_comment_input() -> None:
     view = b.request_changes_modal(b.ModalContext(f=3, v=4, c="C1", ts="9.9"), "Recommendation 3")
     assert view["callback_id"] == c.VIEW_REQUEST_CHANGES
     assert view["blocks"][1]["block_id"] == c.INPUT_COMMENT_BLOCK
-    assert b.comment_from_view(
-        {"state": {"values": {c.INPUT_COMMENT_BLOCK: {c.INPUT_COMMENT_ACTION: {"value": " shorter "}}}}}
-    ) == "shorter"
+    assert (
+        b.comment_from_view(
+            {"state": {"values": {c.INPUT_COMMENT_BLOCK: {c.INPUT_COMMENT_ACTION: {"value": " shorter "}}}}}
+        )
+        == "shorter"
+    )
 
 
 # ── report summary and progress ──────────────────────────────────────────────────────────────────────────
@@ -278,7 +279,9 @@ def test_report_summary_shows_title_counts_and_the_statutory_last_day_with_its_r
         Finding(kind=FindingKind.AREA_FOR_IMPROVEMENT, text="The force should improve supervision."),
     ]
     summary = b.ReportSummary(
-        title="Group-based CSE", inspection_type=InspectionType.NATIONAL_THEMATIC, published=date(2023, 12, 8),
+        title="Group-based CSE",
+        inspection_type=InspectionType.NATIONAL_THEMATIC,
+        published=date(2023, 12, 8),
         findings=findings,
     )
     payload = b.report_summary(summary, b.Progress(done=1, total=3), today=date(2024, 1, 2))

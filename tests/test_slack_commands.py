@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,13 +143,16 @@ def post_text(body: dict[str, Any]) -> str:
 
 
 def add_inspection(running: Running, slack: FakeSlack) -> tuple[int, str]:
+    """`/hmicfrs add …` in #reviews; returns the new inspection's id and the ts of its announcement (thread)."""
     reply = running.slash(ADD)
     assert reply["response_type"] == "ephemeral"
-    assert "Added inspection #1" in text_of(reply)
-    (announcement,) = slack.wait_calls("chat.postMessage", channel=CHANNEL)
-    inspection = running.store.get_inspection(1)
-    slack.wait_for(lambda _: running.store.get_inspection(1).thread_ts, what="the thread to be recorded")
-    return inspection.id, str(running.store.get_inspection(1).thread_ts)
+    match = re.search(r"Added inspection #(\d+)", text_of(reply))
+    assert match, text_of(reply)
+    inspection_id = int(match.group(1))
+    slack.wait_for(lambda _: running.store.get_inspection(inspection_id).thread_ts, what="the announcement's thread")
+    thread_ts = str(running.store.get_inspection(inspection_id).thread_ts)
+    assert (CHANNEL, thread_ts) in slack.messages
+    return inspection_id, thread_ts
 
 
 # ── add, list, show, help ────────────────────────────────────────────────────────────────────────────────
@@ -181,7 +185,10 @@ def test_add_by_slash_command_announces_it_and_lists_it_with_the_right_last_day(
 def test_a_second_inspection_lists_soonest_first_with_approvals(harness: Harness, slack: FakeSlack) -> None:
     running = harness.start()
     add_inspection(running, slack)
-    running.slash(f"add 7 November 2023 PEEL 2023 <#{CHANNEL}|reviews> --type peel")
+    running.slash("add 7 November 2023 PEEL 2023 <#C_OTHER|peel-2023> --type peel", channel=CHANNEL)
+    (announced,) = slack.wait_calls("chat.postMessage", channel="C_OTHER")
+    assert "PEEL 2023" in post_text(announced.body) and "<#C_OTHER" not in post_text(announced.body)
+    assert running.store.get_inspection(2).channel_id == "C_OTHER"
     running.store.add_findings(1, findings())
     first = running.store.findings(1)[0]
     running.store.add_draft(first.id, draft(ANSWERS[0]))
@@ -223,7 +230,7 @@ def test_remind_and_done_steps(harness: Harness, slack: FakeSlack) -> None:
     inspection_id, _thread = add_inspection(running, slack)
     assert "14, 7, 0 days before the last day, 1 Feb 2024" in text_of(running.slash(f"remind {inspection_id} 14,7,0"))
     assert running.store.get_inspection(inspection_id).reminder_days == (14, 7, 0)
-    assert "30 is not" in text_of(running.slash(f"remind {inspection_id} 30,60"))
+    assert "60 is not" in text_of(running.slash(f"remind {inspection_id} 30,60"))
     assert "sent to HMICFRS" in text_of(running.slash(f"done {inspection_id} sent-hmicfrs"))
     assert running.store.get_inspection(inspection_id).sent_hmicfrs_at == at(2023, 12, 10)
     reply = running.slash(f"comments {inspection_id} pcc I welcome this report.")
@@ -234,7 +241,9 @@ def test_remind_and_done_steps(harness: Harness, slack: FakeSlack) -> None:
 
 
 def reminder_posts(slack: FakeSlack) -> list[str]:
-    return [post_text(body) for body in posts(slack) if any("reminder" in b.get("block_id", "") for b in body["blocks"])]
+    return [
+        post_text(body) for body in posts(slack) if any("reminder" in b.get("block_id", "") for b in body["blocks"])
+    ]
 
 
 def test_reminders_fire_once_each_survive_a_restart_and_never_double_with_two_instances(
@@ -356,7 +365,10 @@ def test_pack_is_refused_while_one_answer_is_unapproved_then_uploaded_to_the_thr
     (complete,) = slack.wait_calls("files.completeUploadExternal")
     assert complete["channel_id"] == CHANNEL and complete["thread_ts"] == thread_ts
     assert "every one of the 3 findings has an approved answer" in complete["initial_comment"]
-    names = sorted(item["title"] for item in (complete["files"] if isinstance(complete["files"], list) else json.loads(complete["files"])))
+    names = sorted(
+        item["title"]
+        for item in (complete["files"] if isinstance(complete["files"], list) else json.loads(complete["files"]))
+    )
     assert names == [f"{TITLE} (Markdown)", f"{TITLE} (Word)"]
 
     (docx,) = [f for f in slack.files.values() if f.name.endswith(".docx")]
@@ -415,9 +427,7 @@ def test_a_draft_watermark_pack_is_uploaded_even_while_incomplete(harness: Harne
 # ── App Home ─────────────────────────────────────────────────────────────────────────────────────────────
 
 
-def test_app_home_shows_the_dashboard_and_refreshes_when_something_changes(
-    harness: Harness, slack: FakeSlack
-) -> None:
+def test_app_home_shows_the_dashboard_and_refreshes_when_something_changes(harness: Harness, slack: FakeSlack) -> None:
     running = harness.start()
     inspection_id, thread_ts = add_inspection(running, slack)
     seed_answers(running.store, inspection_id, (True, False, False))

@@ -122,6 +122,7 @@ def test_channel_chatter_outside_our_threads_is_ignored(h: Harness) -> None:
     h.sender.event(h.sender.message("make it shorter", thread_ts="1600000000.000100"))
     h.mention("ping")  # a mention is always answered: proves the app was listening meanwhile
     h.slack.wait_calls("chat.postMessage")
+    h.wait_idle()
     assert count(h, schema.Finding) == 0
     assert len(h.slack.of("chat.postMessage")) == 1
 
@@ -130,10 +131,12 @@ def test_own_and_other_bots_messages_are_ignored(h: Harness) -> None:
     own = h.sender.message(RECOMMENDATION, channel="D_ASKER", channel_type="im", user=BOT_USER_ID, bot_id=BOT_ID)
     other = h.sender.message(RECOMMENDATION, channel="D_ASKER", channel_type="im", bot_id="B_OTHER")
     legacy = h.sender.message(RECOMMENDATION, channel="D_ASKER", channel_type="im", subtype="bot_message")
-    for event in (own, other, legacy):
+    bot_mention = h.sender.mention(RECOMMENDATION, channel="C_OTHER", user="U_OTHER_BOT", bot_id="B_OTHER")
+    for event in (own, other, legacy, bot_mention):
         assert h.sender.event(event).status == 200
     h.mention("ping")
     h.slack.wait_calls("chat.postMessage")
+    h.wait_idle()
     assert [c["channel"] for c in h.slack.of("chat.postMessage")] == [CHANNEL]
     assert count(h, schema.Finding) == 0
 
@@ -145,8 +148,6 @@ def test_a_slack_retry_never_drafts_twice(h: Harness) -> None:
         event, event_id="EvRETRY1", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     )
     assert (first.status, retry.status) == (200, 200)
-    ts = h.placeholder_for(event).ts
-    h.wait_draft(ts, 1)
     h.wait_idle()
     assert len(h.slack.of("chat.postMessage")) == 1
     assert count(h, schema.Finding) == 1
@@ -164,7 +165,9 @@ def test_forged_signature_and_stale_timestamp_are_rejected_and_nothing_is_stored
     stale = h.sender.post(
         body, "application/json", timestamp=stale_ts, signature=sign(h.sender.secret, str(stale_ts), body)
     )
-    wrong_secret = h.sender.post(body, "application/json", signature=sign("not-the-secret", str(int(time.time())), body))
+    wrong_secret = h.sender.post(
+        body, "application/json", signature=sign("not-the-secret", str(int(time.time())), body)
+    )
     assert (forged.status, stale.status, wrong_secret.status) == (401, 401, 401)
     assert [c.method for c in h.slack.calls] == []
     assert count(h, schema.Finding) == 0
@@ -291,7 +294,7 @@ def test_regenerate_drafts_a_new_version_in_place(h: Harness) -> None:
 
 def test_long_draft_is_split_and_attached_in_full_as_a_file(tmp_path: Path) -> None:
     with running_bot(tmp_path, model=RecordingChatModel(long_chars=15_000)) as h:
-        event, response = h.mention()
+        event, _ = h.mention()
         ts = h.placeholder_for(event).ts
         update = h.wait_draft(ts, 1)
         sections = [b for b in update["blocks"] if b.get("block_id", "").startswith(c.BLOCK_DRAFT_PREFIX)]

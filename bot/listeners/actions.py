@@ -28,12 +28,17 @@ def register(app: App, deps: BotDeps) -> None:
         c.ACTION_EDIT: workflow.open_edit,
     }
     for action_id, handler in handlers.items():
-        app.action(action_id)(_listener(workflow, handler))
+        app.action(action_id, middleware=[ack_at_once])(_listener(workflow, handler))
+
+
+def ack_at_once(ack: Ack, next: Callable[[], None]) -> None:
+    """Ack in the request's own thread, before the listener waits for a free worker in the pool."""
+    ack()
+    next()
 
 
 def _listener(workflow: Workflow, handler: Callable[[Click], None]) -> Callable[..., None]:
-    def on_click(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
+    def on_click(body: dict[str, Any]) -> None:
         try:
             click = click_from(body)
         except BadPayload:
@@ -42,12 +47,8 @@ def _listener(workflow: Workflow, handler: Callable[[Click], None]) -> Callable[
         try:
             handler(click)
         except Exception:
-            log.exception(
-                "button %s on finding %s failed", body["actions"][0].get("action_id"), click.finding_id
-            )
-            workflow.ephemeral(
-                click, "Something went wrong handling that click; nothing was changed. Try again."
-            )
+            log.exception("button %s on finding %s failed", body["actions"][0].get("action_id"), click.finding_id)
+            workflow.ephemeral(click, "Something went wrong handling that click; nothing was changed. Try again.")
 
     on_click.__name__ = f"on_{handler.__name__}"
     return on_click
