@@ -11,6 +11,7 @@ Writes the numbers into the "Slack" section of bench/README.md (other sections a
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import threading
@@ -56,6 +57,7 @@ class Results:
     approval_records: dict[int, int]
     refusals: int
     click_ack: Latencies
+    load: float
 
 
 def mention_load(h: Harness, mentions: int, busy: int, gap: float) -> tuple[Latencies, Latencies]:
@@ -118,6 +120,7 @@ def concurrent_approvals(h: Harness, drafts: int, clicks: int) -> tuple[dict[int
 
 
 def run(mentions: int = 100, busy: int = 5, model_seconds: float = 5.0, gap: float = 0.02) -> Results:
+    load = os.getloadavg()[0]  # everything (client, app, fake Slack) shares these cores: say how busy they were
     with tempfile.TemporaryDirectory() as folder:
         model = RecordingChatModel(delay=model_seconds)
         with running_bot(Path(folder) / "load", model=model, draft_workers=busy, drain=False) as h:
@@ -125,7 +128,7 @@ def run(mentions: int = 100, busy: int = 5, model_seconds: float = 5.0, gap: flo
         reviewers = [f"U_REV{i:02d}" for i in range(50)]
         with running_bot(Path(folder) / "approve", model=RecordingChatModel(), reviewers=reviewers) as h:
             records, refusals, click_ack = concurrent_approvals(h, drafts=10, clicks=50)
-    return Results(mentions, busy, model_seconds, ack, first, 50, 10, records, refusals, click_ack)
+    return Results(mentions, busy, model_seconds, ack, first, 50, 10, records, refusals, click_ack, load)
 
 
 def report(r: Results) -> str:
@@ -134,7 +137,8 @@ def report(r: Results) -> str:
     exact = all(n == 1 for n in r.approval_records.values())
     return "\n".join(
         [
-            f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores) with `python -m bench slack`: the real",
+            f"Measured {time.strftime('%Y-%m-%d')} on this machine ({os.cpu_count()} cores, load average "
+            f"{r.load:.1f} at the start) with `python -m bench slack`: the real",
             "Bolt app in HTTP mode on loopback, signed requests, the fake Slack Web API, a migrated SQLite file,",
             f"and the real drafting chain over a scripted chat model that takes {r.model_seconds:g} s per draft.",
             "",
@@ -147,10 +151,13 @@ def report(r: Results) -> str:
             f"| {r.approvals_clicks} threads click Approve on {r.approvals_drafts} drafts at once "
             f"| approval records per draft: {sorted(set(r.approval_records.values()))}; "
             f"{r.refusals} refused ephemerally | exactly one per draft ({'meets' if exact else 'FAILS'}) |",
-            f"| ack latency of those clicks | {r.click_ack.summary} | p99 ≤ {ACK_TARGET_MS:g} ms |",
+            f"| ack latency of those clicks | {r.click_ack.summary} | p99 ≤ {ACK_TARGET_MS:g} ms "
+            f"({'meets' if r.click_ack.pct(99) <= ACK_TARGET_MS else 'MISSES'}) |",
             "",
             "Drafting runs on a separate pool (size = the number of busy drafts here; 2 by default), so acks and",
             "placeholders never wait for the model; queued requests show their placeholder at once and draft in turn.",
+            "The fake Web API answers in about a millisecond: against real Slack the first visible reply also",
+            "includes one chat.postMessage round trip (typically 100–300 ms), still well inside the 1 s target.",
         ]
     )
 

@@ -55,6 +55,8 @@ class BotDeps:
     jobs: JobRunner
     workflow: Workflow
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Stop hooks a listener module may add (a background sweeper, say); Bot.close runs them first.
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
 
 Register = Callable[[App, BotDeps], None]
@@ -87,6 +89,11 @@ class Bot:
                 return True
 
     def close(self, wait: bool = True, cancel_queued: bool = False) -> None:
+        for stop in reversed(self.deps.closers):
+            try:
+                stop()
+            except Exception:
+                log.exception("a stop hook failed")
         self.listener_pool.shutdown(wait=wait)
         self.deps.jobs.shutdown(wait=wait, cancel_queued=cancel_queued)
 

@@ -295,7 +295,7 @@ def draft_message(card: DraftCard) -> MessagePayload:
         blocks.append(
             section(
                 ":no_entry: *Not grounded:* this draft cites no retrieved source. Treat it as wording only.",
-                "draft_ungrounded",
+                c.BLOCK_UNGROUNDED,
             )
         )
     blocks.append(_sources_block(card.sources))

@@ -23,6 +23,7 @@ from retrieval.models import Classification, DocumentKind, InspectionType, Searc
 app = typer.Typer(
     help="Responder: drafts a PCC's statutory responses to HMICFRS inspection reports.",
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 app.add_typer(deadlines_app, name="deadlines")

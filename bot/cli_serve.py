@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+from types import FrameType
 
 from bot.cli import err, fail
 from bot.services import Services
@@ -60,6 +62,7 @@ def run_serve(http: bool, port: int, host: str) -> None:
     if not settings.reviewers:
         err.print("[yellow]No RESPONDER_REVIEWERS configured: anyone in the channel may approve answers.[/]")
     threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True).start()
+    signal.signal(signal.SIGTERM, _interrupt)  # a container stop shuts down like Ctrl-C, running the cleanup
     try:
         if http:
             from bot.http_server import SlackHTTPServer
@@ -78,6 +81,10 @@ def run_serve(http: bool, port: int, host: str) -> None:
     finally:
         sweeper.stop()
         bot.close(wait=False)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _warm_up(services: Services) -> None:

@@ -24,6 +24,7 @@ BLOCK_NOTES = "draft_notes"
 BLOCK_STATUS = "draft_status"
 BLOCK_ACTIONS = "draft_actions"
 BLOCK_TRUNCATED = "draft_truncated"
+BLOCK_UNGROUNDED = "draft_ungrounded"
 
 # --- report summary and progress messages ----------------------------------------------------------------
 BLOCK_SUMMARY = "report_summary"

@@ -45,9 +45,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir")
 
     # Slack
-    slack_bot_token: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = Field(None, description="Bot token (xoxb-…), from the app's OAuth page")
+    slack_app_token: SecretStr | None = Field(None, description="App-level token (xapp-…) for Socket Mode")
+    slack_signing_secret: SecretStr | None = Field(None, description="Verifies HTTP-mode requests came from Slack")
     slack_api_url: str | None = Field(None, description="Override the Web API base URL")
     reviewers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Slack user ids (U…) or user-group ids (S…) allowed to approve"

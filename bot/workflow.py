@@ -106,6 +106,7 @@ class Workflow:
         self._drafter_factory = drafter
         self._drafter_lock = threading.Lock()
         self._card_locks: dict[int, threading.Lock] = {}
+        self._drafting: set[int] = set()  # findings with a draft queued or running in this process
         self._locks_guard = threading.Lock()
 
     # ── messages ─────────────────────────────────────────────────────────────────────────────────────────
@@ -151,7 +152,7 @@ class Workflow:
         ts = self._reply(msg.channel, msg.thread_ts, blocks.drafting_placeholder(finding))
         self.store.set_message_ref(view.id, msg.channel, ts)
         job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant)
-        self.jobs.submit(self.run_draft, job)
+        self._queue(job)
 
     def follow_up(self, msg: Inbound, findings: list[FindingView]) -> None:
         pick = pick_follow_up(findings, msg.text)
@@ -186,16 +187,15 @@ class Workflow:
         channel, ts = finding.channel_id or "", finding.message_ts or ""
         thread_ts = finding.thread_ts or ts
         refuse = refuse or (lambda text: self._reply(channel, reply_to or thread_ts, blocks.notice(text)))
-        if check:
-            problem = self._redraft_refusal(finding)
-            if problem:
-                refuse(problem)
-                return
+        problem = self._redraft_refusal(finding) if check else None
+        if problem or not self._claim(finding.id):
+            refuse(problem or self.busy_message(finding))
+            return
         latest = self.store.latest_draft(finding.id)
         if latest is None:
             job = DraftJob(finding.id, channel, thread_ts, ts, user, 0, assistant=assistant)
             self._show_placeholder(job, finding.to_finding(), "Drafting…")
-            self.jobs.submit(self.run_draft, job)
+            self._queue(job, claimed=True)
             return
         busy = f"Redrafting v{latest.version}" + (f" with “{instruction}”…" if instruction else " afresh…")
         self.show(finding.id, channel, ts, busy=busy)
@@ -217,7 +217,42 @@ class Workflow:
             assistant=assistant,
             first=False,
         )
-        self.jobs.submit(self.run_draft, job)
+        self._queue(job, claimed=True)
+
+    def busy_message(self, finding: FindingView) -> str:
+        return f"A new version of {finding.label} is being drafted right now; wait for it, then try again."
+
+    def _claim(self, finding_id: int) -> bool:
+        """One draft at a time per answer (a double click or a follow-up must not race the first draft)."""
+        with self._locks_guard:
+            if finding_id in self._drafting:
+                return False
+            self._drafting.add(finding_id)
+            return True
+
+    def _release(self, finding_id: int) -> None:
+        with self._locks_guard:
+            self._drafting.discard(finding_id)
+
+    def is_drafting(self, finding_id: int) -> bool:
+        with self._locks_guard:
+            return finding_id in self._drafting
+
+    def _queue(self, job: DraftJob, claimed: bool = False) -> None:
+        if not claimed:
+            self._claim(job.finding_id)
+
+        def draft_then_release() -> None:
+            try:
+                self.run_draft(job)
+            finally:
+                self._release(job.finding_id)
+
+        try:
+            self.jobs.submit(draft_then_release)
+        except RuntimeError:
+            self._release(job.finding_id)
+            raise
 
     def _redraft_refusal(self, finding: FindingView) -> str | None:
         if not finding.message_ts or not finding.channel_id:
@@ -282,7 +317,7 @@ class Workflow:
         trace = error if not is_expected(error) else None
         log.warning("drafting finding %s failed: %s", job.finding_id, type(error).__name__, exc_info=trace)
         try:
-            if job.first:
+            if job.first and self.store.latest_draft(job.finding_id) is None:
                 retry = blocks.ButtonRef(job.finding_id, job.expected_version)
                 self._update(job.channel, job.message_ts, blocks.error_message(problem, todo, retry=retry))
             else:
@@ -371,6 +406,8 @@ class Workflow:
     def submit_request_changes(self, ctx: blocks.ModalContext, user: str, comment: str) -> Submitted:
         if not comment:
             return Submitted("Say what should change: the redraft follows your comment.")
+        if self.is_drafting(ctx.finding_id):
+            return Submitted("A new version is being drafted right now; wait for it, then ask for changes on it.")
         try:
             outcome = self.store.record_review(
                 ctx.finding_id,
@@ -453,10 +490,26 @@ class Workflow:
                 self._assistant_status(msg.channel, msg.thread_ts, "")
             return
         findings, summary = self._store_report(msg, report, name)
+        for view in findings:
+            self._claim(view.id)
+        try:
+            self._draft_report(msg, findings, summary, summary_ts)
+        except Exception as error:  # e.g. Slack refusing a post: say so; the stored findings stay
+            log.exception("report %s: drafting stopped", file.id)
+            problem, todo = describe_error(error, name)
+            self._reply(msg.channel, msg.thread_ts, blocks.error_message(problem, todo))
+        finally:
+            for view in findings:
+                self._release(view.id)
+
+    def _draft_report(
+        self, msg: Inbound, findings: list[FindingView], summary: blocks.ReportSummary, summary_ts: str
+    ) -> None:
+        """One threaded reply per finding (all posted first, in report order), then drafted one by one."""
         progress = blocks.Progress(total=len(findings))
         self._update(msg.channel, summary_ts, blocks.report_summary(summary, progress, self._today()))
         messages = []
-        for view in findings:  # every placeholder first, so the thread reads in report order
+        for view in findings:
             ts = self._reply(msg.channel, msg.thread_ts, blocks.drafting_placeholder(view.to_finding(), "Waiting…"))
             self.store.set_message_ref(view.id, msg.channel, ts)
             messages.append(ts)
@@ -467,6 +520,7 @@ class Workflow:
             job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant)
             if not self.run_draft(job):
                 progress = progress.model_copy(update={"failed": progress.failed + 1})
+            self._release(view.id)  # reviewers may act on this one while the rest draft
         progress = progress.model_copy(update={"done": len(findings), "finished": True})
         self._update(msg.channel, summary_ts, blocks.report_summary(summary, progress, self._today()))
 

@@ -170,8 +170,8 @@ def _sentence_transformers(path: Path) -> Embeddings:
         importlib.util.find_spec("langchain_huggingface") is None
     ):
         raise EmbeddingModelError(
-            "The 'st:' embedding needs sentence-transformers and langchain-huggingface: "
-            "`pip install langchain-huggingface sentence-transformers` (they pull in torch)."
+            "The 'st:' embedding needs sentence-transformers and langchain-huggingface: install the `st` "
+            "extra (`pip install -e '.[st]'`; it pulls in torch)."
         )
     if not path.is_dir():
         raise EmbeddingModelError(f"No sentence-transformers model directory at {path}.")

@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -66,6 +68,8 @@ COLLECTION_METADATA: dict[str, Any] = {
 _PAGE = 5000
 #: Dense search: over-fetch instead of pre-filtering while at most this many candidates are needed.
 MAX_OVERFETCH = 1000
+#: Chunks queued in a batch before they are embedded and written together.
+FLUSH_CHUNKS = 512
 OVERFETCH_MARGIN = 1.5
 
 
@@ -76,7 +80,25 @@ class _Record:
     chunk_id: str
     text: str
     metadata: dict[str, Any]
-    similarity: float | None = None
+
+
+@dataclass
+class _Changes:
+    """Writes queued for Chroma during a batch."""
+
+    new: list[Chunk] = field(default_factory=list)
+    relabelled: list[Chunk] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    doc_ids: set[str] = field(default_factory=set)
+
+    def add(self, doc_id: str, new: list[Chunk], relabelled: list[Chunk], stale: list[str]) -> None:
+        self.doc_ids.add(doc_id)
+        self.new.extend(new)
+        self.relabelled.extend(relabelled)
+        self.stale.extend(stale)
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.relabelled or self.stale)
 
 
 class UpsertResult(BaseModel):
@@ -265,6 +287,7 @@ class PrecedentIndex:
         self._keyword_token: tuple[int, int] | None = None
         self._defer_depth = 0
         self._keyword_dirty = False
+        self._pending = _Changes()
 
     @property
     def collection(self) -> chromadb.Collection:
@@ -273,9 +296,17 @@ class PrecedentIndex:
     # --- writing ---------------------------------------------------------------------------------------
 
     def upsert_document(self, doc: ParsedDocument) -> UpsertResult:
-        """Make the stored chunks of `doc.meta.doc_id` exactly those of `doc`, embedding only new text."""
+        """Make the stored chunks of `doc.meta.doc_id` exactly those of `doc`, embedding only new text.
+
+        Inside `batch()` the writes are queued and sent in large groups (Chroma's per-call cost is ~40 ms,
+        and the model embeds a big length-sorted batch faster than many small ones); the result already
+        says what will change.
+        """
+        doc_id = doc.meta.doc_id
+        if doc_id in self._pending.doc_ids:
+            self._flush()  # the diff below must see this document's queued chunks
         chunks = chunk_document(doc)
-        stored = self.collection.get(where={"doc_id": doc.meta.doc_id}, include=["metadatas"])
+        stored = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"])
         stored_meta = dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
         new = [c for c in chunks if c.id not in stored_meta]
         wanted = {c.id for c in chunks}
@@ -284,53 +315,67 @@ class PrecedentIndex:
         result = UpsertResult(
             added=len(new), removed=len(stale), unchanged=len(chunks) - len(new), updated=len(relabelled)
         )
-        if not (new or stale or relabelled):
-            return result
-        self._before_change()
-        # Add before deleting, so a failure part-way never leaves the document with nothing indexed.
-        if new:
-            self.store.add_texts(
-                texts=[c.text for c in new], metadatas=[chunk_metadata(c) for c in new], ids=[c.id for c in new]
-            )
-        if relabelled:
-            self.collection.update(ids=[c.id for c in relabelled], metadatas=[chunk_metadata(c) for c in relabelled])
-        if stale:
-            self.store.delete(ids=stale)
-        self._after_change()
+        if new or stale or relabelled:
+            self._pending.add(doc_id, new, relabelled, stale)
+            if self._defer_depth == 0 or len(self._pending.new) >= FLUSH_CHUNKS:
+                self._flush()
+            self._refresh_unless_batched()
         return result
 
     def delete_document(self, doc_id: str) -> int:
         """Remove every chunk of `doc_id`; returns how many there were."""
+        if doc_id in self._pending.doc_ids:
+            self._flush()
         ids = self.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
-            self._before_change()
+            mark_stale(self.keyword_dir)
             self.store.delete(ids=ids)
-            self._after_change()
+            self._keyword_dirty = True
+            self._refresh_unless_batched()
         return len(ids)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Defer the keyword rebuild to the end of a batch of upserts (one rebuild instead of one per file)."""
+        """Group many upserts: writes go to Chroma in large calls and the keyword index is rebuilt once."""
         self._defer_depth += 1
         try:
             yield
         finally:
             self._defer_depth -= 1
-            if self._defer_depth == 0 and self._keyword_dirty:
-                self.refresh_keyword_index()
+            if self._defer_depth == 0:
+                self._flush()
+                self._refresh_unless_batched()
 
-    def _before_change(self) -> None:
+    def _flush(self) -> None:
+        changes, self._pending = self._pending, _Changes()
+        if not changes:
+            return
         mark_stale(self.keyword_dir)
-
-    def _after_change(self) -> None:
+        # Add before deleting, so a failure part-way never leaves a document with nothing indexed.
+        for start in range(0, len(changes.new), FLUSH_CHUNKS):
+            part = changes.new[start : start + FLUSH_CHUNKS]
+            self.store.add_texts(
+                texts=[c.text for c in part], metadatas=[chunk_metadata(c) for c in part], ids=[c.id for c in part]
+            )
+        if changes.relabelled:
+            self.collection.update(
+                ids=[c.id for c in changes.relabelled],
+                metadatas=[chunk_metadata(c) for c in changes.relabelled],  # type: ignore[misc]
+            )
+        if changes.stale:
+            self.store.delete(ids=changes.stale)
         self._keyword_dirty = True
-        if self._defer_depth == 0:
+
+    def _refresh_unless_batched(self) -> None:
+        if self._defer_depth == 0 and self._keyword_dirty:
             self.refresh_keyword_index()
 
     def refresh_keyword_index(self) -> KeywordIndex:
         """Rebuild the keyword index from Chroma and persist it."""
+        started = time.perf_counter()
         entries = [keyword_entry(i, text, md) for i, text, md in self._iter_records(include_text=True)]
         index = KeywordIndex.build(entries)
+        log.debug("keyword index rebuilt: %d chunks in %.2f s", len(index), time.perf_counter() - started)
         index.save(self.keyword_dir)
         clear_stale(self.keyword_dir)
         self._keyword, self._keyword_token = index, state_token(self.keyword_dir)
@@ -392,58 +437,66 @@ class PrecedentIndex:
         expanded = expand_query(query)
         n = max(MIN_CANDIDATES, 4 * k)
         keyword = self.keyword_index()
+        if len(keyword) != self.collection.count():
+            # Another writer (e.g. a second instance on a shared Chroma server) changed the collection.
+            keyword = self.refresh_keyword_index()
         allowed = keyword.mask(filters)
-        dense = self._dense(expanded, n, filters, allowed_count=int(allowed.sum()), total=len(keyword))
+        dense = self._dense(expanded, n, filters, keyword, allowed)
         lexical = [chunk_id for chunk_id, _ in keyword.search(expanded, n, allowed)]
-        fused = reciprocal_rank_fusion([[r.chunk_id for r in dense], lexical])
-        records = {r.chunk_id: r for r in dense}
-        top = sorted(fused, key=lambda i: (-fused[i], i))[: k + len(lexical)]
-        missing = [chunk_id for chunk_id in top if chunk_id not in records]
-        records.update({r.chunk_id: r for r in self._records(missing)})
-        dense_rank = {r.chunk_id: rank for rank, r in enumerate(dense, start=1)}
+        fused = reciprocal_rank_fusion([[chunk_id for chunk_id, _ in dense], lexical])
+        similarity = dict(dense)
+        dense_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(dense, start=1)}
         keyword_rank = {chunk_id: rank for rank, chunk_id in enumerate(lexical, start=1)}
+        order = sorted(fused, key=lambda i: (-fused[i], i))
         hits: list[SearchHit] = []
-        for chunk_id in top:
-            record = records.get(chunk_id)
-            if record is None or not metadata_allows(filters, record.metadata):
-                continue
-            hits.append(
-                SearchHit(
-                    chunk=chunk_from_record(chunk_id, record.text, record.metadata),
-                    score=fused[chunk_id],
-                    similarity=record.similarity,
-                    dense_rank=dense_rank.get(chunk_id),
-                    keyword_rank=keyword_rank.get(chunk_id),
+        # Only the chunks shown are fetched (Chroma returns texts and metadata at ~0.15 ms a chunk); a further
+        # window is read only if some fail the final check.
+        for start in range(0, len(order), k):
+            window = order[start : start + k]
+            records = {r.chunk_id: r for r in self._records(window)}
+            for chunk_id in window:
+                record = records.get(chunk_id)
+                if record is None or not metadata_allows(filters, record.metadata):
+                    continue
+                hits.append(
+                    SearchHit(
+                        chunk=chunk_from_record(chunk_id, record.text, record.metadata),
+                        score=fused[chunk_id],
+                        similarity=similarity.get(chunk_id),
+                        dense_rank=dense_rank.get(chunk_id),
+                        keyword_rank=keyword_rank.get(chunk_id),
+                    )
                 )
-            )
-            if len(hits) == k:
-                break
+                if len(hits) == k:
+                    return hits
         return hits
 
-    def _dense(self, query: str, n: int, filters: SearchFilters, allowed_count: int, total: int) -> list[_Record]:
-        """The dense top-n among the chunks `filters` allow.
+    def _dense(
+        self, query: str, n: int, filters: SearchFilters, keyword: KeywordIndex, allowed: np.ndarray
+    ) -> list[tuple[str, float]]:
+        """The dense top-n (chunk id, cosine similarity) among the chunks `filters` allow.
 
         Chroma's metadata pre-filter costs time in proportion to how many records match (about 300 ms at
         100k chunks when all match), so it is used only for narrow filters. When the filter lets most
         chunks through (the usual case: only a few documents are sensitive or excluded), an unfiltered
-        query for proportionally more candidates, filtered here, gives the same answer in a few ms.
+        query for proportionally more candidates, masked here, gives the same answer in a few ms.
         """
-        if allowed_count == 0 or total == 0:
+        allowed_count, total = int(allowed.sum()), len(keyword)
+        if allowed_count == 0:
             return []
         vector = self.embeddings.embed_query(query)
         fetch = n if allowed_count >= total else math.ceil(n * total / allowed_count * OVERFETCH_MARGIN)
         if fetch <= MAX_OVERFETCH:
-            kept = [r for r in self._query(vector, min(fetch, total), None) if metadata_allows(filters, r.metadata)]
+            kept = [hit for hit in self._nearest(vector, min(fetch, total), None) if keyword.allows(hit[0], allowed)]
             if len(kept) >= min(n, allowed_count) or fetch >= total:
                 return kept[:n]
-        return self._query(vector, min(n, allowed_count), where_clause(filters))
+        return self._nearest(vector, min(n, allowed_count), where_clause(filters))
 
-    def _query(self, vector: list[float], n: int, where: dict[str, Any] | None) -> list[_Record]:
-        results = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=where)
-        return [
-            _Record(str(doc.id), doc.page_content, doc.metadata, similarity=1.0 - float(distance))
-            for doc, distance in results
-        ]
+    def _nearest(self, vector: list[float], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        # Ids and distances only: texts and metadata are fetched for the few chunks finally shown.
+        result = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        distances = (result["distances"] or [[]])[0]
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(result["ids"][0], distances, strict=True)]
 
     def _records(self, ids: Sequence[str]) -> list[_Record]:
         if not ids:

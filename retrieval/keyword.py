@@ -66,6 +66,7 @@ class KeywordIndex:
         self.ids = ids
         self.columns = columns
         self.bm25 = bm25
+        self._position = {chunk_id: i for i, chunk_id in enumerate(ids.tolist())}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -111,6 +112,12 @@ class KeywordIndex:
         if filters.exclude_doc_ids:
             allowed &= ~np.isin(cols["doc_id"], list(filters.exclude_doc_ids))
         return allowed
+
+    def allows(self, chunk_id: str, allowed: np.ndarray) -> bool:
+        """Whether `allowed` (a mask) admits the chunk; a chunk unknown here is admitted, to be checked on
+        its stored metadata by the caller (it was added after this index was built)."""
+        position = self._position.get(chunk_id)
+        return position is None or bool(allowed[position])
 
     def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top `n` (chunk id, BM25 score) among the allowed chunks, best first; only positive scores."""

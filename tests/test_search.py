@@ -367,6 +367,33 @@ def test_a_batch_rebuilds_the_keyword_index_once(small_index: PrecedentIndex, mo
     assert len(small_index.keyword_index()) == 2
 
 
+def test_same_document_twice_in_a_batch_keeps_only_the_last(small_index: PrecedentIndex) -> None:
+    with small_index.batch():
+        small_index.upsert_document(comments_doc("doc", ["First version about lighthouses."]))
+        result = small_index.upsert_document(comments_doc("doc", ["Second version about harbours."]))
+        assert (result.added, result.removed) == (1, 1)
+    assert small_index.count() == 1
+    (hit,) = small_index.search("lighthouses harbours", k=5)
+    assert "Second version" in hit.chunk.text
+
+
+def test_a_write_by_another_client_is_picked_up(tmp_path: Path, model: MiniLMEmbeddings) -> None:
+    config = RetrievalConfig(data_dir=tmp_path)
+    index = PrecedentIndex(config, embeddings=model)
+    index.upsert_document(acronym_doc())
+    # A second instance on a shared Chroma server writes without touching this instance's keyword files.
+    other = comments_doc("other", ["The lighthouse keepers logged every referral."])
+    chunk = index_module.chunk_document(other)[0]
+    index.collection.add(
+        ids=[chunk.id],
+        embeddings=[model.embed_query(chunk.text)],
+        documents=[chunk.text],
+        metadatas=[index_module.chunk_metadata(chunk)],
+    )
+    hits = index.search("lighthouse keepers", k=1)
+    assert hits[0].chunk.doc_id == "other" and hits[0].keyword_rank == 1
+
+
 # --- configuration --------------------------------------------------------------------------------------------
 
 

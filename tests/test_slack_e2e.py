@@ -292,6 +292,26 @@ def test_regenerate_drafts_a_new_version_in_place(h: Harness) -> None:
     assert draft is not None and draft.version == 2 and draft.instruction is None
 
 
+def test_one_draft_at_a_time_per_answer(tmp_path: Path) -> None:
+    with running_bot(tmp_path, model=RecordingChatModel(delay=0.5)) as h:
+        event, _ = h.mention()
+        ts = h.placeholder_for(event).ts
+        h.sender.event(h.sender.message("make it shorter", thread_ts=event["ts"]))  # while v1 is drafting
+        busy = h.slack.wait_calls("chat.postMessage", thread_ts=event["ts"], count=2)[1]
+        assert "being drafted right now" in busy["text"]
+        h.wait_draft(ts, 1)
+        finding = h.store.find_finding_by_message(CHANNEL, ts)
+        assert finding is not None
+        h.click(c.ACTION_REGENERATE, f"{finding.id}:1", ASKER, ts, event["ts"])
+        h.click(c.ACTION_REGENERATE, f"{finding.id}:1", ASKER, ts, event["ts"])  # a double click
+        refusal = h.slack.wait_calls("chat.postEphemeral")[0]
+        assert "being drafted right now" in refusal["text"]
+        h.wait_draft(ts, 2)
+        h.wait_idle()
+        assert [d.version for d in h.store.drafts(finding.id)] == [1, 2]
+        assert len(h.model.prompts) == 2
+
+
 def test_long_draft_is_split_and_attached_in_full_as_a_file(tmp_path: Path) -> None:
     with running_bot(tmp_path, model=RecordingChatModel(long_chars=15_000)) as h:
         event, _ = h.mention()
@@ -400,6 +420,21 @@ def test_file_announced_twice_is_read_once(h: Harness) -> None:
     h.wait_idle()
     assert count(h, schema.Inspection) == 1
     assert len(h.slack.downloads) == 1
+
+
+def test_report_shared_into_a_draft_thread_is_read_from_the_file_shared_event(h: Harness) -> None:
+    event, _ts, _finding_id = drafted(h)
+    stored = h.slack.add_file(
+        "missing-children.txt", REPORT_TEXT.encode(), channel=CHANNEL, ts="1710000998.000100", thread_ts=event["ts"]
+    )
+    h.sender.event({"type": "file_shared", "file_id": stored.id, "user_id": ASKER, "channel_id": CHANNEL})
+    h.slack.wait_for(lambda calls: any(c.method == "chat.update" and "drafts posted" in texts(c) for c in calls), 20)
+    inspection = h.store.find_inspection_by_thread(CHANNEL, event["ts"])
+    assert inspection is not None and inspection.findings_total == 3
+    unrelated = h.slack.add_file("other.txt", REPORT_TEXT.encode(), channel=CHANNEL, ts="1710000997.000100")
+    h.sender.event({"type": "file_shared", "file_id": unrelated.id, "user_id": ASKER, "channel_id": CHANNEL})
+    h.wait_idle()
+    assert count(h, schema.Inspection) == 1  # a file in no thread of ours is left alone
 
 
 # ── the assistant panel ──────────────────────────────────────────────────────────────────────────────────

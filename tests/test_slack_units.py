@@ -139,3 +139,29 @@ def test_start_up_names_every_missing_setting(tmp_path: Path) -> None:
         _env_file=None, data_dir=tmp_path, slack_bot_token="xoxb-1", slack_app_token="xapp-2"
     )
     assert missing_settings(ready, http=False) == []
+
+
+def test_manifest_grants_every_scope_and_event_the_app_uses() -> None:
+    from importlib.resources import files
+
+    import yaml
+
+    from bot import constants as c
+
+    manifest = yaml.safe_load((files("bot") / "manifest.yaml").read_text(encoding="utf-8"))
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "app_mentions:read", "chat:write", "im:history", "im:read", "im:write", "channels:history",
+        "groups:history", "files:read", "files:write", "commands", "usergroups:read", "assistant:write",
+        "users:read",
+    } <= scopes  # fmt: skip
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {
+        "app_mention", "message.im", "message.channels", "file_shared", "assistant_thread_started",
+        "assistant_thread_context_changed", "app_home_opened",
+    } <= events  # fmt: skip
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+    assert [cmd["command"] for cmd in manifest["features"]["slash_commands"]] == ["/hmicfrs"]
+    prompts = manifest["features"]["assistant_view"]["suggested_prompts"]
+    assert prompts == [dict(p) for p in c.SUGGESTED_PROMPTS]

@@ -48,7 +48,11 @@ def _listener(workflow: Workflow, handler: Callable[[Click], None]) -> Callable[
             handler(click)
         except Exception:
             log.exception("button %s on finding %s failed", body["actions"][0].get("action_id"), click.finding_id)
-            workflow.ephemeral(click, "Something went wrong handling that click; nothing was changed. Try again.")
+            workflow.ephemeral(
+                click,
+                "Something went wrong handling that click. Reload the thread to see where the answer stands "
+                "before trying again.",
+            )
 
     on_click.__name__ = f"on_{handler.__name__}"
     return on_click

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App
 
 from bot import constants as c
 from bot.blocks import BadPayload, comment_from_view, edited_text_from_view, parse_modal_context, truncate
+from bot.listeners.guard import reported
 from bot.workflow import Submitted
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ def register(app: App, deps: BotDeps) -> None:
             )
             return
         result = workflow.submit_request_changes(ctx, _user(body), comment_from_view(view))
-        _finish(ack, result, c.INPUT_COMMENT_BLOCK)
+        with reported(workflow, ctx.channel, ctx.message_ts):
+            _finish(ack, result, c.INPUT_COMMENT_BLOCK)
 
     @app.view(c.VIEW_EDIT)
     def on_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -47,7 +49,8 @@ def register(app: App, deps: BotDeps) -> None:
             ack(response_action="errors", errors={first: "This form is out of date; close it."})
             return
         result = workflow.submit_edit(ctx, _user(body), edited_text_from_view(view, ctx))
-        _finish(ack, result, first)
+        with reported(workflow, ctx.channel, ctx.message_ts):
+            _finish(ack, result, first)
 
 
 def _finish(ack: Ack, result: Submitted, block_id: str) -> None:
