@@ -7,8 +7,9 @@ Measures on this machine (2 cores) the embedded Qwen2.5-Coder-1.5B Q4_K_M throug
     JSON object by three methods: the JSON-schema grammar (response_format), ChatLlamaCpp's tool-calling
     `with_structured_output`, and a plain JSON prompt parsed afterwards. Each run starts from an empty KV cache.
 
-Run: `python -m bench.llm_bench [--runs 3] [--methods grammar,tools,plain] [--json out.json]`.
-Other processes on the machine slow these numbers down: the load average is printed with them.
+Run: `python -m bench llm [--runs 2] [--methods grammar,tools,plain]`; results also go to
+bench/results/llm-<time>.json. Other processes on the machine slow these numbers down, generation most of all
+(llama.cpp's threads wait on each other every token): the load average is printed and stored with them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +43,7 @@ FINDING = (
 SOURCES = [
     (
         "S1",
-        "OWN FORCE (Northumbria); An inspection of the response to group-based child sexual exploitation; "
-        "2023-12-08",
+        "OWN FORCE (Northumbria); An inspection of the response to group-based child sexual exploitation; 2023-12-08",
         "Finding: all chief constables should make sure that their forces have problem profiles for child "
         "sexual exploitation …\nAnswer: A new problem profile has been commissioned and chapter I has been "
         "completed which details crime overview for CSE. Further chapters are being progressed and one of these "
@@ -50,8 +51,7 @@ SOURCES = [
     ),
     (
         "S2",
-        "OWN FORCE (Northumbria); An inspection of the response to group-based child sexual exploitation; "
-        "2023-12-08",
+        "OWN FORCE (Northumbria); An inspection of the response to group-based child sexual exploitation; 2023-12-08",
         "Finding: all chief constables and the relevant business user groups for police record management "
         "systems should make sure there are sufficient measures in place to identify group-based CSE.\nAnswer: "
         "With a replacement records management system now not due until 2025-26, manual mitigation procedures "
@@ -60,8 +60,7 @@ SOURCES = [
     ),
     (
         "S3",
-        "OWN FORCE (Northumbria); Joint targeted area inspection: children and families who need help; "
-        "2023-11-07",
+        "OWN FORCE (Northumbria); Joint targeted area inspection: children and families who need help; 2023-11-07",
         "Finding: partners should improve the quality of information sharing.\nAnswer: The force has "
         "strengthened its arrangements with the local safeguarding partnership, and partnership data is now "
         "reviewed each quarter by the Missing, Slavery, Exploitation and Trafficking board.",
@@ -80,6 +79,12 @@ SOURCES = [
         "sharing agreement with the county council allows social care referrals to be included in the profile.",
     ),
 ]
+RESULTS = Path(__file__).parent / "results"
+OTHER_FINDING = (
+    "By 31 December 2024, all chief constables and the relevant business user groups for police record "
+    "management systems should make sure there are sufficient measures in place to identify group-based "
+    "child sexual exploitation."
+)
 SHAPE = (
     "Write the force's position statement in the third person about the force: the actions taken or planned, "
     "who owns them and by when. Every fact must come from an own-force source."
@@ -95,14 +100,14 @@ class BenchAnswer(BaseModel):
     rationale: str = Field("", description="One or two sentences for reviewers")
 
 
-def drafting_messages() -> list[BaseMessage]:
+def drafting_messages(finding: str = FINDING) -> list[BaseMessage]:
     template = ChatPromptTemplate.from_messages([("system", prompts.load("system")), ("human", prompts.load("draft"))])
     return template.format_messages(
         force="Northumbria",
         force_name="Northumbria Police",
         inspection="An inspection of the response to group-based child sexual exploitation",
         label="Recommendation 2 (By 31 December 2024)",
-        finding=FINDING,
+        finding=finding,
         addressees="chief constables",
         shape=SHAPE,
         revision="",
@@ -214,13 +219,24 @@ def measure_method(model: BaseChatModel, name: str, messages: list[BaseMessage],
     }
 
 
+def measure_warm(model: BaseChatModel) -> dict[str, Any]:
+    """A second draft straight after a first: llama.cpp reuses the KV cache of the shared system prompt."""
+    run = _via_grammar(model)
+    model.client.reset()
+    run(drafting_messages())
+    started = time.perf_counter()
+    reply, _ = run(drafting_messages(OTHER_FINDING))
+    usage = reply.response_metadata.get("token_usage", {})
+    return {"seconds": time.perf_counter() - started, **usage}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("RESPONDER_DATA_DIR", ".responder")))
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--methods", default="grammar,tools,plain")
     parser.add_argument("--max-tokens", type=int, default=350)
-    parser.add_argument("--json", type=Path, default=None, help="write the full results here")
+    parser.add_argument("--json", type=Path, default=None, help="results file (default bench/results/llm-<time>.json)")
     args = parser.parse_args(argv)
 
     settings = LocalModelSettings(max_tokens=args.max_tokens)
@@ -229,7 +245,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"load: {results['load_s']:.1f} s")
     results["throughput"] = measure_throughput(model)
     t = results["throughput"]
-    print(f"prompt eval: {t['prompt_tok_s']:.1f} tok/s ({t['prompt_tokens']} tokens); generation: {t['gen_tok_s']:.1f} tok/s")
+    print(
+        f"prompt eval: {t['prompt_tok_s']:.1f} tok/s ({t['prompt_tokens']} tokens); "
+        f"generation: {t['gen_tok_s']:.1f} tok/s"
+    )
     messages = drafting_messages()
     results["methods"] = []
     print("\n| method | parsed | median s | max s | prompt tok | completion tok | valid cites |")
@@ -245,10 +264,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for row in m["rows"]:
             if not row["ok"]:
                 print(f"    failed: {row['error']}")
+    if "grammar" in args.methods.split(","):
+        warm = results["warm"] = measure_warm(model)
+        print(
+            f"| grammar, after another draft (shared prefix cached) | 1/1 | {warm['seconds']:.1f} | "
+            f"{warm['seconds']:.1f} | {warm.get('prompt_tokens')} | {warm.get('completion_tokens')} | - |"
+        )
     results["load_average_end"] = os.getloadavg()
-    print(f"\nload average (1 min) start {results['load_average_start'][0]:.2f}, end {results['load_average_end'][0]:.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str))
+    print(
+        f"\nload average (1 min) start {results['load_average_start'][0]:.2f}, end {results['load_average_end'][0]:.2f}"
+    )
+    out = args.json or RESULTS / f"llm-{datetime.now():%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"results: {out}")
     return results
 
 

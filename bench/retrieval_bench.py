@@ -38,10 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from retrieval import index as index_module
 from retrieval.chunking import chunk_document, chunk_id
 from retrieval.config import RetrievalConfig
 from retrieval.embeddings import MiniLMEmbeddings
-from retrieval.index import COLLECTION_METADATA, PrecedentIndex, chunk_metadata
+from retrieval.index import PrecedentIndex, chunk_metadata
 from retrieval.models import (
     Chunk,
     ChunkSection,
@@ -317,7 +318,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--ingest-max", default="10k", help="largest size ingested through the real path")
     parser.add_argument("--queries", type=int, default=200, help="queries per latency/recall measurement")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--hnsw", default="", help="override HNSW settings for this run, e.g. construction_ef=100,search_ef=100,M=16"
+    )
     args = parser.parse_args(argv)
+    for setting in filter(None, args.hnsw.split(",")):
+        key, value = setting.split("=")
+        # Only new collections take these: every size is built in a fresh temporary directory.
+        index_module.COLLECTION_METADATA = {**index_module.COLLECTION_METADATA, f"hnsw:{key.strip()}": int(value)}
     options = Options(
         sizes=[parse_size(s) for s in args.sizes.split(",") if s.strip()],
         ingest_max=parse_size(args.ingest_max),
@@ -330,7 +338,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "when": datetime.now().isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "collection_metadata": COLLECTION_METADATA,
+        "collection_metadata": index_module.COLLECTION_METADATA,
         "results": [],
     }
     for size in options.sizes:

@@ -27,12 +27,13 @@ def run_ingest(svc: Services, paths: list[Path], bundled: bool, overrides: dict[
             reports.append(ingest_paths(svc.index, paths, overrides=overrides, on_progress=on_progress))
     rows = [row for report in reports for row in report.rows]
     table = Table(title="Ingest summary")
-    for col in ("file", "doc id", "precedents", "chunks added", "removed", "unchanged", "skipped"):
-        table.add_column(col, overflow="fold")
+    table.add_column("file", no_wrap=True)
+    for col in ("precedents", "added", "removed", "unchanged"):
+        table.add_column(col, justify="right")
+    table.add_column("skipped", overflow="fold")
     for row in rows:
         table.add_row(
             Path(row.path).name,
-            row.doc_id or "",
             str(row.precedents),
             str(row.added),
             str(row.removed),

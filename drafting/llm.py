@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,9 +108,7 @@ def _select_provider(spec: str, timeout: float) -> ChatModelChoice:
             f"supported providers are {', '.join(PROVIDERS)}, or use 'auto', 'local' or 'composer'."
         )
     if not name:
-        raise ChatModelError(
-            f"{spec!r} names no model: write it as '{provider}:MODEL', e.g. 'openai:gpt-4o-mini'."
-        )
+        raise ChatModelError(f"{spec!r} names no model: write it as '{provider}:MODEL', e.g. 'openai:gpt-4o-mini'.")
     module, extra = PROVIDERS[provider]
     if importlib.util.find_spec(module) is None:
         raise ChatModelError(
@@ -120,9 +118,7 @@ def _select_provider(spec: str, timeout: float) -> ChatModelChoice:
     from langchain.chat_models import init_chat_model
 
     # Ollama's client takes its HTTP timeout through client_kwargs; the hosted providers take `timeout`.
-    options: dict[str, Any] = (
-        {"client_kwargs": {"timeout": timeout}} if provider == "ollama" else {"timeout": timeout}
-    )
+    options: dict[str, Any] = {"client_kwargs": {"timeout": timeout}} if provider == "ollama" else {"timeout": timeout}
     try:
         model = init_chat_model(spec, **options)
     except ImportError as exc:
@@ -153,9 +149,7 @@ def _select_auto(
 
 
 def _composer_because(why: str) -> ChatModelChoice:
-    return ChatModelChoice(
-        model=None, engine=COMPOSER_ENGINE, reason=f"auto: {why}; drafting with the composer"
-    )
+    return ChatModelChoice(model=None, engine=COMPOSER_ENGINE, reason=f"auto: {why}; drafting with the composer")
 
 
 def _local_runtime_missing() -> str | None:
@@ -207,7 +201,7 @@ def _cached_llama_unlocked(path: str, n_ctx: int, n_threads: int, n_batch: int) 
             n_ctx=n_ctx,
             n_threads=n_threads,
             n_batch=n_batch,
-            # 0 = take RoPE settings from the GGUF; ChatLlamaCpp's own default (10000) would garble Qwen2.5.
+            # 0 = take RoPE settings from the GGUF; ChatLlamaCpp's default (10000) would override Qwen2.5's 1e6 base.
             rope_freq_base=0.0,
             rope_freq_scale=0.0,
             repeat_penalty=1.0,
@@ -226,9 +220,7 @@ def _cached_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> BaseCh
 
 
 # The cancel flag of the call running in this thread, set by invoke_with_timeout.
-_CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
-    "responder_llm_cancel", default=None
-)
+_CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("responder_llm_cancel", default=None)
 
 
 @lru_cache(maxsize=1)
@@ -238,35 +230,37 @@ def _serial_chat_llama_class() -> type[BaseChatModel]:
     Built lazily because langchain-community and llama-cpp-python are optional extras.
     """
     from langchain_community.chat_models import ChatLlamaCpp
-    from llama_cpp import LogitsProcessorList
+    from langchain_core.language_models.chat_models import generate_from_stream
 
     class SerialChatLlamaCpp(ChatLlamaCpp):
         call_lock: Any = None
 
-        def _generate(
-            self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs
-        ):
+        def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs):
             cancel = _CANCEL.get()
-            if cancel is not None:
-                kwargs["logits_processor"] = LogitsProcessorList([_abort_when_set(cancel)])
             # llama.cpp contexts are not thread-safe: serialise calls on the same loaded model.
             with self.call_lock or contextlib.nullcontext():
-                if cancel is not None and cancel.is_set():
-                    raise LocalGenerationCancelledError(
-                        "the caller stopped waiting before the model was free"
-                    )
-                return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                if cancel is None or kwargs.get("tool_choice"):
+                    return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                if cancel.is_set():
+                    raise LocalGenerationCancelledError("the caller stopped waiting before the model was free")
+                # Streamed so an abandoned call can be stopped between tokens (llama.cpp has no other hook:
+                # exceptions raised in its logits-processor callback are swallowed by ctypes).
+                chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+                return generate_from_stream(_until_cancelled(chunks, cancel))
 
     return SerialChatLlamaCpp
 
 
-def _abort_when_set(cancel: threading.Event) -> Callable[[Any, Any], Any]:
-    def check(_input_ids: Any, scores: Any) -> Any:
-        if cancel.is_set():
-            raise LocalGenerationCancelledError("the caller stopped waiting for this generation")
-        return scores
-
-    return check
+def _until_cancelled(chunks: Iterator[Any], cancel: threading.Event) -> Iterator[Any]:
+    try:
+        for chunk in chunks:
+            if cancel.is_set():
+                raise LocalGenerationCancelledError("the caller stopped waiting for this generation")
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()  # closing the llama.cpp generator ends its decoding loop
 
 
 def is_local_llama(model: BaseChatModel) -> bool:
@@ -330,8 +324,6 @@ def structured_output(model: BaseChatModel, schema: type[SchemaT]) -> Runnable[L
     providers use their native structured output. Measurements in bench/llm_bench.py.
     """
     if is_local_llama(model):
-        grammar_bound = model.bind(
-            response_format={"type": "json_object", "schema": schema.model_json_schema()}
-        )
+        grammar_bound = model.bind(response_format={"type": "json_object", "schema": schema.model_json_schema()})
         return grammar_bound | PydanticOutputParser(pydantic_object=schema)
     return model.with_structured_output(schema)

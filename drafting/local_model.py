@@ -187,11 +187,10 @@ def ensure_local_model(data_dir: Path, on_progress: ProgressCallback | None = No
     final = model_path(data_dir)
     if _stamp_matches(final):
         return final
-    if final.is_file() and final.stat().st_size == MODEL_SIZE:
-        # No (or stale) stamp: a full re-hash decides whether the existing file can be kept.
-        if _hash_file(final, on_progress) == MODEL_SHA256:
-            _write_stamp(final)
-            return final
+    # No (or stale) stamp: a full re-hash decides whether an existing file of the right size can be kept.
+    if final.is_file() and final.stat().st_size == MODEL_SIZE and _hash_file(final, on_progress) == MODEL_SHA256:
+        _write_stamp(final)
+        return final
     parts, missing = locate_parts()
     if missing:
         raise LocalModelNotInstalledError(

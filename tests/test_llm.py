@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import RunnableLambda
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from drafting import llm
 from drafting.llm import (
@@ -170,7 +171,7 @@ class _ScriptedChatModel(BaseChatModel):
 
     replies: list[str]
     llm_type: str = "scripted"
-    calls: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -201,5 +202,5 @@ def test_local_structured_output_uses_the_json_schema_grammar() -> None:
 
 def test_local_structured_output_rejects_malformed_json() -> None:
     model = _ScriptedChatModel(replies=['{"text": "unfinished'], llm_type="llama-cpp-python")
-    with pytest.raises(Exception, match="Invalid json output|Failed to parse"):
+    with pytest.raises(OutputParserException):
         structured_output(model, _Draft).invoke("write")

@@ -177,9 +177,7 @@ def test_real_model_assembles_loads_and_answers_in_structured_form(tmp_path_fact
     assert path.stat().st_size == 1_117_320_768
     assert local_model_status(data_dir).verified
 
-    choice = select_chat_model(
-        "local", data_dir, timeout=60, local=LocalModelSettings(max_tokens=120, temperature=0.1)
-    )
+    choice = select_chat_model("local", data_dir, timeout=60, local=LocalModelSettings(max_tokens=120, temperature=0.1))
     assert choice.engine == "local:qwen2.5-coder-1.5b-q4_k_m" and choice.model is not None
     drafter = structured_output(choice.model, _Answer)
     prompt = [
