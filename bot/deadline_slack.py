@@ -135,14 +135,15 @@ class HomeTab:
 
     def refresh(self, only_if_changed: bool = False) -> int:
         """Re-publish for every known viewer; with `only_if_changed`, only when the dashboard's data moved."""
-        rows = self.rows()
-        fingerprint = json.dumps([row.model_dump(mode="json") for row in rows], sort_keys=True)
+        # Read and publish under one lock: a refresh that read the data earlier must not publish after a
+        # newer one and leave viewers (and the change fingerprint) on stale rows.
         with self._lock:
+            rows = self.rows()
+            fingerprint = json.dumps([row.model_dump(mode="json") for row in rows], sort_keys=True)
             if only_if_changed and fingerprint == self._fingerprint:
                 return 0
             self._fingerprint = fingerprint
-            viewers = sorted(self._viewers)
-        return sum(self._send(user, rows) for user in viewers)
+            return sum(self._send(user, rows) for user in sorted(self._viewers))
 
     def _send(self, user: str, rows: list[bd.HomeRow]) -> bool:
         try:
@@ -391,4 +392,5 @@ def parts_for(deps: BotDeps) -> DeadlineParts:
     home = HomeTab(service, deps.client, links)
     parts = DeadlineParts(service, DeadlineDesk(service, deps.client, home, links), home)
     deps.extras[EXTRAS_KEY] = parts
+    deps.workflow.on_change.append(lambda: home.refresh(only_if_changed=True))
     return parts

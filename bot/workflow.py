@@ -108,6 +108,8 @@ class Workflow:
         self._card_locks: dict[int, threading.Lock] = {}
         self._drafting: set[int] = set()  # findings with a draft queued or running in this process
         self._locks_guard = threading.Lock()
+        #: Called after a review decision changes what is approved (the App Home dashboard listens here).
+        self.on_change: list[Callable[[], None]] = []
 
     # ── messages ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -352,7 +354,15 @@ class Workflow:
             return False
         log.info("finding %s: %s by %s (%s)", click.finding_id, action.value, click.user, outcome.state_after)
         self.show(click.finding_id, click.channel, click.message_ts)
+        self._changed()
         return True
+
+    def _changed(self) -> None:
+        for hook in self.on_change:
+            try:
+                hook()
+            except Exception:  # a listener's failure (e.g. the dashboard) must not undo a recorded decision
+                log.exception("change hook failed")
 
     def regenerate(self, click: Click) -> None:
         finding = self._current(click)
@@ -435,7 +445,11 @@ class Workflow:
             )
         except TrackerError as refusal:
             return Submitted(str(refusal))
-        return Submitted(then=lambda: self.show(ctx.finding_id, ctx.channel, ctx.message_ts, upload_to=""))
+        def show_and_notify() -> None:
+            self.show(ctx.finding_id, ctx.channel, ctx.message_ts, upload_to="")
+            self._changed()
+
+        return Submitted(then=show_and_notify)
 
     # ── reports ──────────────────────────────────────────────────────────────────────────────────────────
 

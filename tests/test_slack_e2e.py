@@ -456,3 +456,15 @@ def test_assistant_thread_offers_prompts_and_drafts_with_status(h: Harness) -> N
     placeholder = h.slack.wait_calls("chat.postMessage", thread_ts="1710.1", text="Recommendation: Drafting…")[0]
     h.wait_draft(placeholder.ts, 1)
     h.slack.wait_calls("assistant.threads.setStatus", status="")  # cleared when the draft is shown
+
+
+def test_a_recorded_decision_notifies_change_listeners_and_a_refusal_does_not(h: Harness) -> None:
+    event, ts, finding_id = drafted(h)
+    calls: list[str] = []
+    h.bot.deps.workflow.on_change.append(lambda: calls.append("changed"))
+    h.click(c.ACTION_APPROVE, f"{finding_id}:1", OUTSIDER, ts, event["ts"])
+    h.slack.wait_calls("chat.postEphemeral")
+    assert calls == []
+    h.click(c.ACTION_APPROVE, f"{finding_id}:1", REVIEWER, ts, event["ts"])
+    h.slack.wait_for(lambda _calls: calls == ["changed"])
+    assert h.store.get_finding(finding_id).state is ReviewState.APPROVED
