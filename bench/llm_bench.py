@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -26,7 +27,6 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.output_parsers import PydanticOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field
 
@@ -147,12 +147,11 @@ def measure_throughput(model: BaseChatModel, prompt_tokens: int = 512, gen_token
 
 
 def _via_grammar(model: BaseChatModel) -> Callable[[list[BaseMessage]], tuple[AIMessage, BenchAnswer]]:
-    bound = model.bind(response_format={"type": "json_object", "schema": BenchAnswer.model_json_schema()})
-    parser = PydanticOutputParser(pydantic_object=BenchAnswer)
+    bound = model.bind(response_format=llm.grammar_response_format(BenchAnswer))
 
     def run(messages: list[BaseMessage]) -> tuple[AIMessage, BenchAnswer]:
         reply = bound.invoke(messages)
-        return reply, parser.invoke(reply)
+        return reply, llm.parse_grammar_reply(reply, BenchAnswer)
 
     return run
 
@@ -170,11 +169,11 @@ def _via_tools(model: BaseChatModel) -> Callable[[list[BaseMessage]], tuple[AIMe
 
 
 def _via_plain(model: BaseChatModel) -> Callable[[list[BaseMessage]], tuple[AIMessage, BenchAnswer]]:
-    parser = PydanticOutputParser(pydantic_object=BenchAnswer)  # tolerates ```json fences
-
     def run(messages: list[BaseMessage]) -> tuple[AIMessage, BenchAnswer]:
         reply = model.invoke(messages)
-        return reply, parser.invoke(reply)
+        found = re.search(r"\{.*\}", str(reply.content), re.S)  # tolerate ```json fences and prose around it
+        candidate = AIMessage(content=found.group(0) if found else "", response_metadata=reply.response_metadata)
+        return reply, llm.parse_grammar_reply(candidate, BenchAnswer)
 
     return run
 

@@ -157,25 +157,39 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def measure_ingestion(index: PrecedentIndex, model: MiniLMEmbeddings, docs: list[ParsedDocument]) -> dict[str, Any]:
-    texts = [chunk.text for doc in docs for chunk in chunk_document(doc)]
-    model.embed_array(texts[:64])  # warm-up: first-run allocations are not throughput
-    raw_seconds = timed(lambda: model.embed_array(texts))
-
-    def ingest() -> None:
-        with index.batch():
-            for doc in docs:
-                index.upsert_document(doc)
-
-    ingest_seconds = timed(ingest)
-    assert index.count() == len(texts), (index.count(), len(texts))
-    raw_rate, ingest_rate = len(texts) / raw_seconds, len(texts) / ingest_seconds
+    """Raw model and ingestion alternate in rounds of ~1,000 chunks on the same texts, so load from other
+    processes on the machine drifts onto both sides alike."""
+    model.embed_array([chunk.text for chunk in chunk_document(docs[0])])  # warm-up
+    raw_seconds = ingest_seconds = 0.0
+    chunks = 0
+    per_round = max(1, 1000 // PRECEDENTS_PER_DOC)
+    with index.batch():
+        for start in range(0, len(docs), per_round):
+            round_docs = docs[start : start + per_round]
+            texts = [chunk.text for doc in round_docs for chunk in chunk_document(doc)]
+            chunks += len(texts)
+            raw_seconds += timed(lambda t=texts: model.embed_array(t))  # type: ignore[misc]
+            ingest_seconds += timed(lambda d=round_docs: _ingest_round(index, d))  # type: ignore[misc]
+        # The keyword rebuild at the end of the batch counts as ingestion too.
+        started = time.perf_counter()
+    rebuild_seconds = time.perf_counter() - started
+    ingest_seconds += rebuild_seconds
+    assert index.count() == chunks, (index.count(), chunks)
+    raw_rate, ingest_rate = chunks / raw_seconds, chunks / ingest_seconds
     return {
-        "chunks": len(texts),
+        "chunks": chunks,
         "raw_model_chunks_per_s": round(raw_rate, 1),
         "ingest_chunks_per_s": round(ingest_rate, 1),
         "ingest_vs_raw": round(ingest_rate / raw_rate, 3),
         "target_ingest_vs_raw": 0.85,
+        "keyword_rebuild_s": round(rebuild_seconds, 2),
     }
+
+
+def _ingest_round(index: PrecedentIndex, docs: list[ParsedDocument]) -> None:
+    for doc in docs:
+        index.upsert_document(doc)
+    index._flush()  # write this round's queue now, so its cost lands in this round's timing
 
 
 def fill_precomputed(index: PrecedentIndex, model: MiniLMEmbeddings, size: int, seed: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import importlib
 import importlib.util
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -17,11 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
-from langchain_core.output_parsers import PydanticOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from drafting.local_model import LocalModelError, ProgressCallback, ensure_local_model, locate_parts
 
@@ -320,10 +321,41 @@ def with_timeout(runnable: Runnable[Any, Any], timeout: float) -> Runnable[Any, 
 def structured_output(model: BaseChatModel, schema: type[SchemaT]) -> Runnable[LanguageModelInput, SchemaT]:
     """A runnable that returns `schema` instances from `model`, by the method that works best for it.
 
-    The local model decodes under llama.cpp's JSON-schema grammar (response_format), so every answer parses;
-    providers use their native structured output. Measurements in bench/llm_bench.py.
+    The local model decodes under llama.cpp's JSON-schema grammar (response_format): every answer that ends
+    within max_tokens parses, with the prompt no longer than a plain JSON request (tool calling adds ~260
+    prompt tokens of tool description). Providers use their native structured output. See bench/llm_bench.py.
     """
     if is_local_llama(model):
-        grammar_bound = model.bind(response_format={"type": "json_object", "schema": schema.model_json_schema()})
-        return grammar_bound | PydanticOutputParser(pydantic_object=schema)
+        grammar_bound = model.bind(response_format=grammar_response_format(schema))
+        return grammar_bound | RunnableLambda(lambda reply: parse_grammar_reply(reply, schema), name="parse_json")
     return model.with_structured_output(schema)
+
+
+def parse_grammar_reply(reply: BaseMessage, schema: type[SchemaT]) -> SchemaT:
+    """Validate a grammar-constrained reply, refusing one cut off by max_tokens.
+
+    LangChain's JSON parsers would silently close a truncated object, passing half a draft off as whole.
+    `strict=False` because llama.cpp's JSON grammar lets raw newlines into strings.
+    """
+    content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+    if reply.response_metadata.get("finish_reason") == "length":
+        raise OutputParserException(
+            "the local model reached its max_tokens before finishing the JSON answer", llm_output=content
+        )
+    try:
+        return schema.model_validate(json.loads(content, strict=False))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise OutputParserException(
+            f"the local model's answer is not a valid {schema.__name__}: {exc}", llm_output=content
+        ) from exc
+
+
+def grammar_response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """llama.cpp's `response_format` for `schema`, with every top-level field required in the grammar.
+
+    Optional fields would let the small model skip `cited_ids` or `placeholders` altogether; required, it
+    must state them (possibly as []), and the reply still validates against the pydantic schema.
+    """
+    json_schema = schema.model_json_schema()
+    json_schema["required"] = list(json_schema.get("properties", {}))
+    return {"type": "json_object", "schema": json_schema}

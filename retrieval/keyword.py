@@ -87,7 +87,7 @@ class KeywordIndex:
             bm25 = bm25s.BM25()
             # allow_empty keeps one row per chunk even when a text is all stopwords.
             tokens = bm25s.tokenize(
-                [e.text for e in entries], stopwords=_STOPWORDS, stemmer=_STEMMER, show_progress=False
+                [e.text for e in entries], stopwords=_STOPWORDS, stemmer=_STEMMER, allow_empty=True, show_progress=False
             )
             bm25.index(tokens, show_progress=False)
         return cls(ids, columns, bm25)

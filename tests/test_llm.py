@@ -171,6 +171,7 @@ class _ScriptedChatModel(BaseChatModel):
 
     replies: list[str]
     llm_type: str = "scripted"
+    finish_reason: str = "stop"
     calls: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
@@ -180,12 +181,13 @@ class _ScriptedChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs):
         self.calls.append(kwargs)
         reply = self.replies[len(self.calls) - 1]
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+        message = AIMessage(content=reply, response_metadata={"finish_reason": self.finish_reason})
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 class _Draft(BaseModel):
     text: str
-    cited_ids: list[str]
+    cited_ids: list[str] = Field(default_factory=list)
 
 
 def test_local_structured_output_uses_the_json_schema_grammar() -> None:
@@ -198,9 +200,25 @@ def test_local_structured_output_uses_the_json_schema_grammar() -> None:
     response_format = model.calls[0]["response_format"]
     assert response_format["type"] == "json_object"
     assert set(response_format["schema"]["properties"]) == {"text", "cited_ids"}
+    assert response_format["schema"]["required"] == ["text", "cited_ids"]  # the grammar asks for every field
 
 
-def test_local_structured_output_rejects_malformed_json() -> None:
-    model = _ScriptedChatModel(replies=['{"text": "unfinished'], llm_type="llama-cpp-python")
-    with pytest.raises(OutputParserException):
+def test_local_structured_output_accepts_raw_newlines_from_the_grammar() -> None:
+    model = _ScriptedChatModel(
+        replies=['{"text": "Line one.\nLine two.", "cited_ids": []}'], llm_type="llama-cpp-python"
+    )
+    assert structured_output(model, _Draft).invoke("write").text == "Line one.\nLine two."
+
+
+@pytest.mark.parametrize(
+    ("reply", "finish", "message"),
+    [
+        ('{"text": "I welcome the rep', "length", "max_tokens"),
+        ('{"text": "unfinished', "stop", "not a valid _Draft"),
+        ('{"cited_ids": ["S1"]}', "stop", "not a valid _Draft"),
+    ],
+)
+def test_local_structured_output_refuses_truncated_or_invalid_replies(reply: str, finish: str, message: str) -> None:
+    model = _ScriptedChatModel(replies=[reply], llm_type="llama-cpp-python", finish_reason=finish)
+    with pytest.raises(OutputParserException, match=message):
         structured_output(model, _Draft).invoke("write")
