@@ -77,10 +77,12 @@ class RecordingChatModel(BaseChatModel):
     """Answers every prompt with the JSON the drafting chain asks for, and records each prompt.
 
     A revision prompt's instruction is echoed into the answer (so tests see the redraft follow it);
-    `delay` simulates a slow local model; `long_chars` makes the answer that long; `fail` raises it.
+    `delay` simulates a slow local model; `gate` (a threading.Event) holds every answer until the test sets it;
+    `long_chars` makes the answer that long; `fail` raises it.
     """
 
     delay: float = 0.0
+    gate: Any = None
     long_chars: int = 0
     fail: type[Exception] | None = None
     _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
@@ -103,6 +105,8 @@ class RecordingChatModel(BaseChatModel):
             self._prompts.append(list(messages))
         if self.delay:
             time.sleep(self.delay)
+        if self.gate is not None and not self.gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the gate")
         if self.fail is not None:
             raise self.fail("scripted failure")
         prompt = "\n".join(str(m.content) for m in messages)

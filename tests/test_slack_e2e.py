@@ -4,6 +4,7 @@ SQLite system of record checked after each step."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -293,19 +294,23 @@ def test_regenerate_drafts_a_new_version_in_place(h: Harness) -> None:
 
 
 def test_one_draft_at_a_time_per_answer(tmp_path: Path) -> None:
-    with running_bot(tmp_path, model=RecordingChatModel(delay=0.5)) as h:
+    gate = threading.Event()  # holds the model, so "while v1 is drafting" is certain, not a race
+    with running_bot(tmp_path, model=RecordingChatModel(gate=gate)) as h:
         event, _ = h.mention()
         ts = h.placeholder_for(event).ts
         h.sender.event(h.sender.message("make it shorter", thread_ts=event["ts"]))  # while v1 is drafting
         busy = h.slack.wait_calls("chat.postMessage", thread_ts=event["ts"], count=2)[1]
         assert "being drafted right now" in busy["text"]
+        gate.set()
         h.wait_draft(ts, 1)
         finding = h.store.find_finding_by_message(CHANNEL, ts)
         assert finding is not None
+        gate.clear()
         h.click(c.ACTION_REGENERATE, f"{finding.id}:1", ASKER, ts, event["ts"])
         h.click(c.ACTION_REGENERATE, f"{finding.id}:1", ASKER, ts, event["ts"])  # a double click
         refusal = h.slack.wait_calls("chat.postEphemeral")[0]
         assert "being drafted right now" in refusal["text"]
+        gate.set()
         h.wait_draft(ts, 2)
         h.wait_idle()
         assert [d.version for d in h.store.drafts(finding.id)] == [1, 2]
