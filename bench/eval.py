@@ -125,7 +125,7 @@ def score(case: Case, draft: Draft, embed, rouge, caught: tuple[int, int]) -> di
     names_body = case.shape is not AnswerShape.OTHER_BODY or "addressed to" in draft.text.lower()
     row = {
         "addressee_ok": float(shape_ok and names_body),
-        "citation_validity": (len(draft.cited_ids) / cited) if cited else 0.0,
+        "grounded": float(draft.grounded),
         "unsupported": float(
             sum(g.kind in (GuardKind.UNSUPPORTED_FACT, GuardKind.FOREIGN_FACT) for g in draft.guard)
         ),
@@ -133,6 +133,8 @@ def score(case: Case, draft: Draft, embed, rouge, caught: tuple[int, int]) -> di
         "seconds": draft.seconds,
         "caught": caught[0] / caught[1],
     }
+    if cited:  # validity is a property of the citations made; a draft citing nothing counts in `grounded`
+        row["citation_validity"] = len(draft.cited_ids) / cited
     if case.reference:
         a, b = embed.embed_documents([draft.text, case.reference])
         row["cosine"] = float(np.dot(a, b))
@@ -166,7 +168,7 @@ def run(engines: list[str], limit: int | None, out: Path | None) -> dict[str, di
                 draft.seconds = time.perf_counter() - started
                 scores.rows.append(score(case, draft, embed, rouge, plant_and_check(svc, request, draft)))
                 print(f"  {choice.engine:<40} {case.name:<55} {draft.seconds:6.1f}s", flush=True)
-            keys = ["addressee_ok", "citation_validity", "unsupported", "placeholders", "cosine", "rouge_l"]
+            keys = ["addressee_ok", "grounded", "citation_validity", "unsupported", "placeholders", "cosine", "rouge_l"]
             results[choice.engine] = {k: scores.mean(k) for k in [*keys, "caught", "seconds"]}
             results[choice.engine]["cases"] = len(cases)
     print_table(results)
@@ -179,6 +181,7 @@ def run(engines: list[str], limit: int | None, out: Path | None) -> dict[str, di
 def print_table(results: dict[str, dict[str, float]]) -> None:
     cols = [
         ("addressee_ok", "addressee acc."),
+        ("grounded", "grounded"),
         ("citation_validity", "citation valid"),
         ("unsupported", "unsupported/draft"),
         ("placeholders", "placeholders/draft"),
