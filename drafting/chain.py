@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 COMPOSER = "composer"
 _INLINE_REF = re.compile(r"\s*\[(S\d+(?:\s*,\s*S\d+)*)\]")
-_EXCERPT_CHARS = 420  # each source is trimmed: the local model reads ~95 tokens/s
+_EXCERPT_CHARS = 330  # each source is trimmed: the local model reads ~95 tokens/s
 
 
 class Retriever(Protocol):
@@ -51,7 +51,7 @@ class DraftingService:
         engine: str,
         *,
         timeout: float = 120.0,
-        own_sources: int = 3,
+        own_sources: int = 2,
         other_sources: int = 2,
         aliases: dict[str, str] | None = None,
     ) -> None:
@@ -144,7 +144,7 @@ class DraftingService:
             force=request.force,
             force_name=force_name(request.force),
             inspection=request.inspection_title or "(not given)",
-            label=finding.label + (f" ({finding.due})" if finding.due else ""),
+            label=finding.label + (f" ({finding.due})" if finding.due and finding.due not in finding.text else ""),
             finding=finding.text,
             addressees=", ".join(a.value for a in finding.addressees) or "not stated",
             shape=decision.instruction,
@@ -262,7 +262,8 @@ def _source_block(source: SourceRef, hit: SearchHit) -> str:
     if chunk.section is ChunkSection.PRECEDENT and chunk.response:
         body = f"Finding: {_trim(chunk.recommendation, 160)}\nAnswer: {_trim(chunk.response, _EXCERPT_CHARS)}"
     else:
-        body = _trim(chunk.text, _EXCERPT_CHARS)
+        # Chunk texts open with the inspection title for search; the header line already carries it.
+        body = _trim(chunk.text.removeprefix(source.inspection_title).strip(), _EXCERPT_CHARS)
     return f"{head}\n{body}"
 
 
