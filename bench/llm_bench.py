@@ -3,9 +3,11 @@
 Measures on this machine (2 cores) the embedded Qwen2.5-Coder-1.5B Q4_K_M through ChatLlamaCpp:
   - load time of the GGUF (first construction in this process);
   - prompt-eval and generation tokens/s on the raw llama.cpp context (fixed token counts, no sampling stops);
-  - a real drafting prompt (the repo's system + draft templates, ~700 tokens) answered as a ModelAnswer-shaped
-    JSON object by three methods: the JSON-schema grammar (response_format), ChatLlamaCpp's tool-calling
-    `with_structured_output`, and a plain JSON prompt parsed afterwards. Each run starts from an empty KV cache.
+  - a real drafting prompt (the repo's system + draft templates, ~840 tokens) answered as a ModelAnswer-shaped
+    JSON object by three methods: the JSON-schema grammar (response_format, sampled lazily: see
+    drafting/llama_sampling.py), ChatLlamaCpp's tool-calling `with_structured_output` (also a grammar, plus
+    ~260 prompt tokens of tool description), and a plain JSON prompt parsed afterwards. Each run starts from an
+    empty KV cache; a last row shows a second draft that reuses the cached system prompt.
 
 Run: `python -m bench llm [--runs 2] [--methods grammar,tools,plain]`; results also go to
 bench/results/llm-<time>.json. Other processes on the machine slow these numbers down, generation most of all
@@ -199,6 +201,7 @@ def measure_method(model: BaseChatModel, name: str, messages: list[BaseMessage],
                 "words": len(answer.text.split()),
                 "cites_offered_only": set(answer.cited_ids) <= offered and bool(answer.cited_ids),
                 "finish": reply.response_metadata.get("finish_reason"),
+                "text": answer.text,
             }
         except Exception as exc:
             row |= {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:160]}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
@@ -199,3 +200,12 @@ def test_real_model_assembles_loads_and_answers_in_structured_form(tmp_path_fact
     assert answer.cited_ids and set(answer.cited_ids) <= {"S-12", "S-31"}
     assert answer.total == 65
     assert os.path.samefile(path, choice.model.model_path)
+
+    # The lazy grammar sampler must still force the grammar when the model would rather write something else.
+    from llama_cpp import LlamaGrammar
+
+    grammar = LlamaGrammar.from_string('root ::= "[" [0-9] "," [0-9] "]"', verbose=False)
+    forced = choice.model.client.create_chat_completion(
+        messages=[{"role": "user", "content": "Write a haiku about the sea."}], grammar=grammar, max_tokens=12
+    )
+    assert re.fullmatch(r"\[[0-9],[0-9]\]", forced["choices"][0]["message"]["content"])
