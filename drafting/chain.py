@@ -21,9 +21,10 @@ from pydantic import ValidationError
 import prompts
 from drafting.composer import compose, force_name
 from drafting.guard import ForeignSource, check_draft
-from drafting.llm import invoke_with_timeout, is_local_llama
+from drafting.llm import grammar_response_format, invoke_with_timeout, is_local_llama
 from drafting.models import Draft, DraftRequest, ModelAnswer, ShapeDecision, SourceRef
-from drafting.rules import decide_shape
+from drafting.rules import decide_shape, fits_shape, shape_problem
+from retrieval.findings import make_finding
 from retrieval.models import ChunkSection, SearchFilters, SearchHit
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class DraftingService:
         status = on_status or (lambda _msg: None)
         decision = decide_shape(request.finding)
         status("Searching past responses…")
-        hits = self.retrieve(request)
+        hits = self.retrieve(request, decision)
         sources = [_source_ref(f"S{i}", hit, request.force) for i, hit in enumerate(hits, start=1)]
         notes: list[str] = []
         answer, engine = self._answer(request, decision, hits, sources, notes, status)
@@ -84,8 +85,14 @@ class DraftingService:
         draft.seconds = round(time.perf_counter() - started, 2)
         return draft
 
-    def retrieve(self, request: DraftRequest) -> list[SearchHit]:
-        """Own-force precedents first (evidence), then other forces' (wording models only)."""
+    def retrieve(self, request: DraftRequest, decision: ShapeDecision | None = None) -> list[SearchHit]:
+        """Own-force precedents first (evidence), then other forces' (wording models only).
+
+        Another force's answer of a different shape is a bad model (a small model copies it whole: "This
+        recommendation is addressed to the Home Office" for a recommendation to chief constables), so those
+        are left out.
+        """
+        decision = decision or decide_shape(request.finding)
         query = f"{request.inspection_title}\n{request.finding.text}".strip()
         base = SearchFilters(
             max_classification=request.max_classification, exclude_doc_ids=request.exclude_doc_ids
@@ -94,8 +101,8 @@ class DraftingService:
             query, k=self.own_sources, filters=base.model_copy(update={"force": request.force})
         )
         wider = self.retriever.search(query, k=self.own_sources + self.other_sources + 2, filters=base)
-        others = [h for h in wider if not _is_own(h, request.force)][: self.other_sources]
-        return own + others
+        others = [h for h in wider if not _is_own(h, request.force) and _models_shape(h, decision)]
+        return own + others[: self.other_sources]
 
     def _answer(
         self,
@@ -111,13 +118,13 @@ class DraftingService:
         status(f"Drafting with {self.engine}…")
         messages = self._messages(request, decision, hits, sources)
         try:
-            return self._ask(messages), self.engine
+            return self._ask(messages, decision), self.engine
         except MalformedReply as first:
             log.info("model reply malformed, retrying once: %s", first)
             notes.append(f"The model's first reply was malformed ({first}); it was asked again.")
             retry = [*messages, AIMessage(content=str(first.args[1])), HumanMessage(_retry_text(first))]
             try:
-                return self._ask(retry), self.engine
+                return self._ask(retry, decision), self.engine
             except MalformedReply as second:
                 notes.append(
                     f"The model's second reply was also malformed ({second}); this draft was written by "
@@ -125,11 +132,16 @@ class DraftingService:
                 )
                 return self._compose(request, decision, hits, sources), COMPOSER
 
-    def _ask(self, messages: list[BaseMessage]) -> ModelAnswer:
+    def _ask(self, messages: list[BaseMessage], decision: ShapeDecision) -> ModelAnswer:
         assert self.model is not None
         reply = invoke_with_timeout(self.model, messages, self.timeout)
         content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
-        return parse_answer(content)
+        if reply.response_metadata.get("finish_reason") == "length":
+            raise MalformedReply("the answer was cut off at the model's max_tokens; keep it shorter", content)
+        answer = parse_answer(content)
+        if problem := shape_problem(decision, answer.text):
+            raise MalformedReply(f"the answer has the wrong shape: {problem}", content)
+        return answer
 
     def _messages(
         self, request: DraftRequest, decision: ShapeDecision, hits: list[SearchHit], sources: list[SourceRef]
@@ -214,7 +226,7 @@ def parse_answer(content: str) -> ModelAnswer:
     if not match:
         raise MalformedReply("no JSON object in the reply", content)
     try:
-        data = json.loads(match.group(0))
+        data = json.loads(match.group(0), strict=False)  # llama.cpp's JSON grammar admits raw newlines
     except json.JSONDecodeError as exc:
         raise MalformedReply(f"invalid JSON: {exc.msg} at character {exc.pos}", content) from exc
     try:
@@ -231,6 +243,13 @@ def _retry_text(error: MalformedReply) -> str:
 def _strip_inline_refs(text: str) -> tuple[str, list[str]]:
     refs = [r.strip() for m in _INLINE_REF.finditer(text) for r in m.group(1).split(",")]
     return _INLINE_REF.sub("", text).strip(), refs
+
+
+def _models_shape(hit: SearchHit, decision: ShapeDecision) -> bool:
+    chunk = hit.chunk
+    if chunk.section is not ChunkSection.PRECEDENT or not chunk.recommendation:
+        return True
+    return fits_shape(decision, make_finding(chunk.recommendation, number=chunk.finding_number))
 
 
 def _is_own(hit: SearchHit, force: str) -> bool:

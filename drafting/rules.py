@@ -69,3 +69,34 @@ def _stance(text: str) -> Stance:
     if _SUPPORT.search(text):
         return Stance.SUPPORT
     return Stance.AWAIT
+
+
+_BODY_WORDS = {
+    Addressee.HOME_OFFICE: ("home office",),
+    Addressee.MOJ: ("ministry of justice", "moj"),
+    Addressee.DFE: ("department for education", "dfe"),
+    Addressee.COLLEGE_OF_POLICING: ("college of policing",),
+    Addressee.NPCC: ("national police chiefs", "npcc"),
+    Addressee.CPS: ("crown prosecution service", "cps"),
+}
+_DEFERS = re.compile(r"\b(?:is|are) addressed to\b|\bawait further information\b", re.I)
+
+
+def shape_problem(decision: ShapeDecision, text: str) -> str | None:
+    """Why `text` does not have the decided shape, or None. Catches a model copying the wrong kind of answer."""
+    lowered = text.lower()
+    if decision.shape is AnswerShape.OTHER_BODY:
+        named = [a for a in decision.addressees if any(w in lowered for w in _BODY_WORDS.get(a, ()))]
+        if _BODY_WORDS.keys() & set(decision.addressees) and not named:
+            return f"it must say the recommendation is addressed to {decision.bodies}"
+        return None
+    if _DEFERS.search(text):
+        return "it defers to another body, but this recommendation is for the force or the PCC to answer"
+    if decision.shape is AnswerShape.PCC_VOICE and not re.search(r"\b(I|my)\b", text):
+        return "it must be written in the PCC's own voice (first person)"
+    return None
+
+
+def fits_shape(decision: ShapeDecision, finding: Finding) -> bool:
+    """Whether a precedent answering `finding` is a useful wording model for an answer of `decision`'s shape."""
+    return decide_shape(finding).shape is decision.shape

@@ -156,3 +156,47 @@ def test_parse_answer_tolerates_code_fences() -> None:
 def test_parse_answer_reports_wrong_fields() -> None:
     with pytest.raises(MalformedReply, match="text"):
         parse_answer('{"answer": "missing the text key"}')
+
+
+def test_parse_answer_accepts_raw_newlines_inside_strings() -> None:
+    assert parse_answer('{"text": "line one\nline two", "cited_ids": []}').text == "line one\nline two"
+
+
+def test_a_reply_cut_off_at_max_tokens_is_retried() -> None:
+    from langchain_core.messages import AIMessage
+
+    class CutOff(ScriptedChatModel):
+        def _generate(self, messages, *args, **kwargs):
+            result = super()._generate(messages, *args, **kwargs)
+            if len(self.prompts) == 1:
+                result.generations[0].message = AIMessage(
+                    content=result.generations[0].message.content, response_metadata={"finish_reason": "length"}
+                )
+            return result
+
+    model = CutOff.with_replies(reply("Northumbria Police has commissioned a profile.", ["S1"]), reply("Short.", ["S1"]))
+    draft = service(model).draft(request())
+    assert draft.text == "Short."
+    assert any("cut off" in n for n in draft.notes)
+
+
+def test_another_forces_answer_of_a_different_shape_is_not_offered_as_a_model() -> None:
+    other_body = make_hit(
+        "Cambridgeshire",
+        "This recommendation is addressed to the Home Office. The Constabulary will await further information.",
+        recommendation="We recommend that the Home Office considers a new national early help strategy.",
+        number="3.1",
+    )
+    svc = DraftingService(FakeRetriever([OWN, other_body, OTHER]), None, "composer")
+    hits = svc.retrieve(request())
+    assert other_body not in hits and OTHER in hits
+
+
+def test_a_reply_of_the_wrong_shape_is_retried_with_the_reason() -> None:
+    model = ScriptedChatModel.with_replies(
+        reply("This recommendation is addressed to the Home Office. The force will await further information.", []),
+        reply("Northumbria Police has commissioned a new problem profile.", ["S1"]),
+    )
+    draft = service(model).draft(request())
+    assert "wrong shape" in model.prompts[1][-1].content
+    assert draft.text == "Northumbria Police has commissioned a new problem profile."

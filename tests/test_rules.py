@@ -43,3 +43,22 @@ def test_no_addressee_defaults_to_the_force() -> None:
 def test_join_names() -> None:
     assert join_names(["a"]) == "a"
     assert join_names(["a", "b", "c"]) == "a, b and c"
+
+
+def test_shape_problem_catches_a_force_answer_that_defers_to_another_body() -> None:
+    from drafting.rules import shape_problem
+
+    force = decide_shape(finding(Addressee.CHIEF_CONSTABLES))
+    assert shape_problem(force, "This recommendation is addressed to the Ministry of Justice.")
+    assert shape_problem(force, "Northumbria Police has commissioned a problem profile.") is None
+
+
+def test_shape_problem_needs_the_body_named_and_the_pccs_voice() -> None:
+    from drafting.rules import shape_problem
+
+    other = decide_shape(finding(Addressee.HOME_OFFICE))
+    assert shape_problem(other, "The force will act on this.")
+    assert shape_problem(other, "This recommendation is addressed to the Home Office.") is None
+    pcc = decide_shape(finding(Addressee.PCCS))
+    assert shape_problem(pcc, "The office will review commissioning.")
+    assert shape_problem(pcc, "I will review how my office commissions this service.") is None
