@@ -53,7 +53,7 @@ class DraftingService:
         *,
         timeout: float = 120.0,
         own_sources: int = 2,
-        other_sources: int = 2,
+        other_sources: int = 1,
         aliases: dict[str, str] | None = None,
     ) -> None:
         self.retriever = retriever
@@ -163,6 +163,8 @@ class DraftingService:
             revision=revision,
             sources="\n".join(_source_block(s, h) for s, h in zip(sources, hits, strict=True))
             or "(none found)",
+            # The composer's grounded frame anchors a small model: it edits rather than copies a precedent.
+            starting_point=self._compose(request, decision, hits, sources).text,
         )
 
     def _compose(
