@@ -40,8 +40,7 @@ PLANTED_DATE = "on 14 March 2019"
 PLANTED_UNIT = "the Harbourside Vulnerability Unit"
 OTHER_FORCE_FACT = (
     "Cambridgeshire",
-    "The force also conducts regular internal audits through the Missing From Home and Domestic Abuse "
-    "Scrutiny Groups.",
+    "The force also conducts regular internal audits through the Missing From Home and Domestic Abuse Scrutiny Groups.",
     "Missing From Home and Domestic Abuse Scrutiny Groups",
 )
 
@@ -99,9 +98,7 @@ def plant_and_check(svc: DraftingService, request: DraftRequest, draft: Draft) -
     """Plant three fabrications into the draft and count how many the guard catches."""
     hits = svc.retrieve(request)
     own = [h.chunk.text for h in hits if h.chunk.meta.force.lower() == request.force.lower()]
-    foreign = [
-        ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if h.chunk.text not in own
-    ]
+    foreign = [ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if h.chunk.text not in own]
     foreign.append(ForeignSource(force=OTHER_FORCE_FACT[0], text=OTHER_FORCE_FACT[1]))
     planted = f"{draft.text} The work was completed {PLANTED_DATE} by {PLANTED_UNIT}. {OTHER_FORCE_FACT[1]}"
     result = check_draft(
@@ -126,9 +123,7 @@ def score(case: Case, draft: Draft, embed, rouge, caught: tuple[int, int]) -> di
     row = {
         "addressee_ok": float(shape_ok and names_body),
         "grounded": float(draft.grounded),
-        "unsupported": float(
-            sum(g.kind in (GuardKind.UNSUPPORTED_FACT, GuardKind.FOREIGN_FACT) for g in draft.guard)
-        ),
+        "unsupported": float(sum(g.kind in (GuardKind.UNSUPPORTED_FACT, GuardKind.FOREIGN_FACT) for g in draft.guard)),
         "placeholders": float(len(draft.placeholders)),
         "seconds": draft.seconds,
         "caught": caught[0] / caught[1],
@@ -198,9 +193,7 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--engines", default="composer,local", help="comma-separated: composer, local, provider:model"
-    )
+    parser.add_argument("--engines", default="composer,local", help="comma-separated: composer, local, provider:model")
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "eval.json")
     args = parser.parse_args()

@@ -97,9 +97,7 @@ def search(
     kind: Annotated[DocumentKind | None, typer.Option(help="Only this document kind")] = None,
     since: Annotated[str | None, typer.Option("--from", help="Published on or after")] = None,
     until: Annotated[str | None, typer.Option("--to", help="Published on or before")] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option("--exclude-doc", help="Leave out a document id")
-    ] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude-doc", help="Leave out a document id")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Hybrid search (meaning + keywords) over past responses."""
@@ -143,9 +141,7 @@ def search(
 @app.command()
 def draft(
     text: Annotated[str | None, typer.Argument(help="The recommendation, pasted as text")] = None,
-    report: Annotated[
-        Path | None, typer.Option(help="Draft every finding of a report (PDF, DOCX, text)")
-    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Draft every finding of a report (PDF, DOCX, text)")] = None,
     inspection: Annotated[str, typer.Option(help="Inspection title")] = "",
     published: Annotated[str | None, typer.Option(help="Report publication date")] = None,
     force: Annotated[str | None, typer.Option(help="The office's force (default RESPONDER_FORCE)")] = None,

@@ -38,9 +38,7 @@ def run_draft(svc: Services, request: DraftRequest) -> Draft:
         raise fail(f"{exc} Try again, or set RESPONDER_LLM=composer for a model-free draft.") from exc
 
 
-def draft_one(
-    svc: Services, text: str, inspection: str, published: date | None, force: str, as_json: bool
-) -> None:
+def draft_one(svc: Services, text: str, inspection: str, published: date | None, force: str, as_json: bool) -> None:
     finding = finding_from_text(text)
     err.print(f"[dim]Engine: {svc.chat.engine} ({svc.chat.reason})[/]")
     with console.status("Drafting…"):
@@ -111,9 +109,7 @@ def draft_report(
     target = out or path.with_name(f"{path.stem}-response-draft.md")
     target.write_text(render_markdown(pack), encoding="utf-8")
     if as_json:
-        console.print_json(
-            json.dumps({"pack": str(target), "drafts": [d.model_dump(mode="json") for d in drafts]})
-        )
+        console.print_json(json.dumps({"pack": str(target), "drafts": [d.model_dump(mode="json") for d in drafts]}))
         return
     for draft in drafts:
         console.print(Markdown(draft_markdown(draft, title)))

@@ -42,6 +42,4 @@ def run_ingest(svc: Services, paths: list[Path], bundled: bool, overrides: dict[
         )
     console.print(table)
     skipped = sum(1 for r in rows if r.skipped)
-    console.print(
-        f"{len(rows) - skipped} file(s) indexed, {skipped} skipped; {svc.index.count()} chunks in the index."
-    )
+    console.print(f"{len(rows) - skipped} file(s) indexed, {skipped} skipped; {svc.index.count()} chunks in the index.")

@@ -445,6 +445,7 @@ class Workflow:
             )
         except TrackerError as refusal:
             return Submitted(str(refusal))
+
         def show_and_notify() -> None:
             self.show(ctx.finding_id, ctx.channel, ctx.message_ts, upload_to="")
             self._changed()

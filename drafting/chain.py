@@ -21,7 +21,7 @@ from pydantic import ValidationError
 import prompts
 from drafting.composer import compose, force_name
 from drafting.guard import ForeignSource, check_draft
-from drafting.llm import grammar_response_format, invoke_with_timeout, is_local_llama
+from drafting.llm import invoke_with_timeout, is_local_llama
 from drafting.models import Draft, DraftRequest, ModelAnswer, ShapeDecision, SourceRef
 from drafting.rules import decide_shape, fits_shape, shape_problem
 from retrieval.findings import make_finding
@@ -59,9 +59,7 @@ class DraftingService:
         self.retriever = retriever
         if model is not None and is_local_llama(model):
             # Grammar-constrained decoding: the local model can only emit JSON of this schema.
-            model = model.bind(
-                response_format={"type": "json_object", "schema": ModelAnswer.model_json_schema()}
-            )
+            model = model.bind(response_format={"type": "json_object", "schema": ModelAnswer.model_json_schema()})
         self.model = model
         self.engine = engine if model is not None else COMPOSER
         self.timeout = timeout
@@ -94,12 +92,8 @@ class DraftingService:
         """
         decision = decision or decide_shape(request.finding)
         query = f"{request.inspection_title}\n{request.finding.text}".strip()
-        base = SearchFilters(
-            max_classification=request.max_classification, exclude_doc_ids=request.exclude_doc_ids
-        )
-        own = self.retriever.search(
-            query, k=self.own_sources, filters=base.model_copy(update={"force": request.force})
-        )
+        base = SearchFilters(max_classification=request.max_classification, exclude_doc_ids=request.exclude_doc_ids)
+        own = self.retriever.search(query, k=self.own_sources, filters=base.model_copy(update={"force": request.force}))
         wider = self.retriever.search(query, k=self.own_sources + self.other_sources + 2, filters=base)
         others = [h for h in wider if not _is_own(h, request.force) and _models_shape(h, decision)]
         return own + others[: self.other_sources]
@@ -161,8 +155,7 @@ class DraftingService:
             addressees=", ".join(a.value for a in finding.addressees) or "not stated",
             shape=decision.instruction,
             revision=revision,
-            sources="\n".join(_source_block(s, h) for s, h in zip(sources, hits, strict=True))
-            or "(none found)",
+            sources="\n".join(_source_block(s, h) for s, h in zip(sources, hits, strict=True)) or "(none found)",
             # The composer's grounded frame anchors a small model: it edits rather than copies a precedent.
             starting_point=self._compose(request, decision, hits, sources).text,
         )
@@ -192,9 +185,7 @@ class DraftingService:
         cited = [by_ref[r].chunk_id if r in by_ref else r for r in [*answer.cited_ids, *inline]]
         own_texts = [h.chunk.text for h in hits if _is_own(h, request.force)]
         foreign = [
-            ForeignSource(force=h.chunk.meta.force, text=h.chunk.text)
-            for h in hits
-            if not _is_own(h, request.force)
+            ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if not _is_own(h, request.force)
         ]
         extra = [request.previous_text or "", request.instruction or "", request.inspection_title]
         result = check_draft(

@@ -69,9 +69,7 @@ def _pcc_voice(finding: Finding) -> ModelAnswer:
     )
 
 
-def _force_position(
-    finding: Finding, name: str, sources: list[SourceRef], responses: dict[str, str]
-) -> ModelAnswer:
+def _force_position(finding: Finding, name: str, sources: list[SourceRef], responses: dict[str, str]) -> ModelAnswer:
     due = f" ({finding.due.rstrip(',')})" if finding.due else ""
     parts = [f"{name} accepts this recommendation{due}."]
     cited: list[str] = []

@@ -134,18 +134,14 @@ class _Known:
         return all(w in _COMMON or w in self.own for w in words)
 
 
-def _replace_unsupported(
-    text: str, known: _Known, foreign: list[ForeignSource], findings: list[GuardFinding]
-) -> str:
+def _replace_unsupported(text: str, known: _Known, foreign: list[ForeignSource], findings: list[GuardFinding]) -> str:
     for span, what in _facts(text, known):
         if known.supports(span):
             continue
         owner = next((f.force for f in foreign if _contains(_norm(f.text), _norm(span))), None)
         if owner:
             kind = GuardKind.FOREIGN_FACT
-            detail = (
-                f"{what.capitalize()} '{span}' comes from {owner}'s response, not from this force's sources."
-            )
+            detail = f"{what.capitalize()} '{span}' comes from {owner}'s response, not from this force's sources."
         else:
             kind = GuardKind.UNSUPPORTED_FACT
             detail = f"{what.capitalize()} '{span}' is not in the recommendation or any own-force source."
@@ -234,9 +230,7 @@ def _longest_shared_run(words: list[str], theirs: str, size: int) -> str:
 
 
 # Words that mark a named team, system or process: a copied run that carries one describes that force.
-_UNIT_WORDS = frozenset(
-    {"hub", "group", "groups", "unit", "team", "teams", "programme", "system", "board", "panel"}
-)
+_UNIT_WORDS = frozenset({"hub", "group", "groups", "unit", "team", "teams", "programme", "system", "board", "panel"})
 
 
 def _has_fact_token(run: str) -> bool:

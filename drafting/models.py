@@ -40,9 +40,7 @@ class DraftRequest(BaseModel):
     instruction: str | None = Field(None, description="A reviewer's change request or follow-up")
     previous_text: str | None = Field(None, description="The version the instruction applies to")
     max_classification: Classification = Classification.OFFICIAL
-    exclude_doc_ids: tuple[str, ...] = Field(
-        (), description="Documents retrieval must leave out (evaluation)"
-    )
+    exclude_doc_ids: tuple[str, ...] = Field((), description="Documents retrieval must leave out (evaluation)")
 
 
 class ModelAnswer(BaseModel):

@@ -64,13 +64,10 @@ def parse_report(text: str, name: str = "the report") -> Report:
     if inspection_type is InspectionType.UNKNOWN:
         inspection_type = _guess_type(cleaned, raw)
     findings = [
-        make_finding(item.text, number=item.number, kind=item.kind, inspection_type=inspection_type)
-        for item in raw
+        make_finding(item.text, number=item.number, kind=item.kind, inspection_type=inspection_type) for item in raw
     ]
     title = header.inspection_title if header and header.inspection_title else _title(blocks)
-    return Report(
-        title=title, inspection_type=inspection_type, published=_published(cleaned), findings=findings
-    )
+    return Report(title=title, inspection_type=inspection_type, published=_published(cleaned), findings=findings)
 
 
 # --- blocks ------------------------------------------------------------------------------------------
@@ -201,9 +198,7 @@ def _unbracket(text: str) -> str:
 
 
 def _looks_like_finding(text: str) -> bool:
-    return len(text.split()) >= 5 and (
-        bool(_FINDING_WORDS.search(text)) or extract_due(text[:60]) is not None
-    )
+    return len(text.split()) >= 5 and (bool(_FINDING_WORDS.search(text)) or extract_due(text[:60]) is not None)
 
 
 # --- reading findings out of blocks ------------------------------------------------------------------
@@ -264,11 +259,7 @@ class _Reader:
         if self.index >= len(self.blocks):
             return []
         block = self.blocks[self.index]
-        if (
-            block.kind is not None
-            or block.heading
-            or not re.search(r"\brecommend", block.text, re.IGNORECASE)
-        ):
+        if block.kind is not None or block.heading or not re.search(r"\brecommend", block.text, re.IGNORECASE):
             return []
         self.index += 1
         return [_Raw(None, FindingKind.RECOMMENDATION, self._with_continuations(block.text))]

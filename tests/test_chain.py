@@ -27,8 +27,7 @@ OWN = make_hit(
 )
 OTHER = make_hit(
     "Cambridgeshire",
-    "The Constabulary participates in regular multi-agency audits through the Missing From Home Scrutiny "
-    "Group.",
+    "The Constabulary participates in regular multi-agency audits through the Missing From Home Scrutiny Group.",
     similarity=0.62,
     number="3.5",
 )
@@ -140,9 +139,7 @@ def test_composer_engine_needs_no_model() -> None:
 
 
 def test_composer_for_other_bodies_names_them() -> None:
-    finding = Finding(
-        number="3.2", text="We recommend that the Ministry of Justice …", addressees=(Addressee.MOJ,)
-    )
+    finding = Finding(number="3.2", text="We recommend that the Ministry of Justice …", addressees=(Addressee.MOJ,))
     draft = service(None).draft(DraftRequest(finding=finding, force="Northumbria"))
     assert draft.shape is AnswerShape.OTHER_BODY
     assert draft.text.startswith("This recommendation is addressed to the Ministry of Justice.")
@@ -174,7 +171,9 @@ def test_a_reply_cut_off_at_max_tokens_is_retried() -> None:
                 )
             return result
 
-    model = CutOff.with_replies(reply("Northumbria Police has commissioned a profile.", ["S1"]), reply("Short.", ["S1"]))
+    model = CutOff.with_replies(
+        reply("Northumbria Police has commissioned a profile.", ["S1"]), reply("Short.", ["S1"])
+    )
     draft = service(model).draft(request())
     assert draft.text == "Short."
     assert any("cut off" in n for n in draft.notes)

@@ -130,8 +130,7 @@ def test_cse_response_yields_its_five_precedents(parsed: dict[str, ParsedDocumen
     [
         (
             0,
-            "By 31 December 2024, all chief constables should make sure that their forces "
-            "have problem profiles",
+            "By 31 December 2024, all chief constables should make sure that their forces have problem profiles",
             "should be updated frequently, at least annually.",
             "A new problem profile has been commissioned and chapter I has been completed",
             "one of these chapters will specifically relate to group-based CSE.",
@@ -222,15 +221,12 @@ def test_cambridgeshire_board_paper_yields_six_precedents(parsed: dict[str, Pars
     assert first.finding.text.startswith("We recommend that the Home Office jointly with other government")
     assert first.finding.text.endswith("in order to prevent escalating and cumulative trauma.")
     assert first.response == (
-        "This recommendation is addressed to the Home Office. The Constabulary will "
-        "await further information."
+        "This recommendation is addressed to the Home Office. The Constabulary will await further information."
     )
     assert last.response.startswith("The Constabulary is using HMICFRS guidance to conduct a self-assessment")
     # The contact-officers table after the last answer is not part of it.
     assert last.response.endswith("progress and outcomes for children.")
-    assert all(
-        p.finding.kind is FindingKind.RECOMMENDATION and p.finding.due is None for p in document.precedents
-    )
+    assert all(p.finding.kind is FindingKind.RECOMMENDATION and p.finding.due is None for p in document.precedents)
 
 
 def test_cambridgeshire_purpose_and_background_are_context(parsed: dict[str, ParsedDocument]) -> None:
@@ -238,9 +234,7 @@ def test_cambridgeshire_purpose_and_background_are_context(parsed: dict[str, Par
     assert document.header is None
     assert document.comments == []
     assert document.context[0].startswith("1.1. The purpose of this paper is to provide an update")
-    assert any(
-        c.startswith("2.4. The response should comment on the report as a whole.") for c in document.context
-    )
+    assert any(c.startswith("2.4. The response should comment on the report as a whole.") for c in document.context)
     assert not any("We recommend" in c or "Contact Officers" in c for c in document.context)
 
 
@@ -252,8 +246,7 @@ def test_jtai_letter_is_header_and_comments(parsed: dict[str, ParsedDocument]) -
     assert document.header is not None
     assert document.header.model_dump() == {
         "inspection_title": (
-            "Joint targeted area inspection of the multi-agency response to children and "
-            "families who need help"
+            "Joint targeted area inspection of the multi-agency response to children and families who need help"
         ),
         "inspection_type": InspectionType.FORCE_SPECIFIC,  # the ticked box, as written
         "published_as_written": "7th November 2023",
@@ -293,9 +286,7 @@ def test_news_is_context_only(parsed: dict[str, ParsedDocument]) -> None:
     assert document.header is None
     assert document.comments == [] and document.precedents == []
     assert document.context[0] == "Northumbria Police in ‘strong position’ to improve child protection"
-    assert any(
-        c.startswith("Of the 101 child protection cases assessed by HMICFRS") for c in document.context
-    )
+    assert any(c.startswith("Of the 101 child protection cases assessed by HMICFRS") for c in document.context)
     assert any("We have already started to deliver on the recommendations" in c for c in document.context)
 
 
@@ -366,21 +357,16 @@ def test_header_in_colon_form_and_label_with_colon() -> None:
         ("Recommendation 1", "Within three months", (A.FORCE,)),
         ("Area for improvement 2", None, (A.FORCE,)),
     ]
-    assert (
-        document.precedents[0].response == "The force has reviewed call handling and added six call handlers."
-    )
+    assert document.precedents[0].response == "The force has reviewed call handling and added six call handlers."
     assert document.precedents[1].response == "The force has introduced a crime recording audit."
     assert document.comments == [
-        "I welcome the report and its recognition of the force's progress on call "
-        "handling and crime recording.",
+        "I welcome the report and its recognition of the force's progress on call handling and crime recording.",
         "I will continue to monitor progress through my scrutiny process.",
     ]
 
 
 def test_generic_text_goes_to_comments_or_context_by_kind() -> None:
-    text = (
-        "# Notes\n\nThe force has trained 200 officers in safeguarding.\n\nA second paragraph of notes here."
-    )
+    text = "# Notes\n\nThe force has trained 200 officers in safeguarding.\n\nA second paragraph of notes here."
     as_response = parse_document(text, DocumentMeta(doc_id="a", kind=DocumentKind.FORCE_POSITION))
     assert as_response.comments == [
         "The force has trained 200 officers in safeguarding.",

@@ -72,8 +72,7 @@ A = Addressee
         ),
         # Partners introduced with "working with" are not addressees.
         (
-            "The College of Policing, working with the NPCC, should publish guidance on "
-            "interviewing children.",
+            "The College of Policing, working with the NPCC, should publish guidance on interviewing children.",
             (A.COLLEGE_OF_POLICING,),
         ),
         (
@@ -176,8 +175,7 @@ def test_subject_of_stops_before_the_verb_and_partner_phrases() -> None:
 
 def test_make_finding_reads_due_and_addressees_and_keeps_bullets() -> None:
     finding = make_finding(
-        "Within three months, the force\nshould:\n• make sure it has enough\n  call "
-        "handlers;\n• review risk.",
+        "Within three months, the force\nshould:\n• make sure it has enough\n  call handlers;\n• review risk.",
         number=None,
         kind=FindingKind.RECOMMENDATION,
     )

@@ -108,9 +108,7 @@ def test_docx_paragraphs_tables_and_lists(tmp_path: Path) -> None:
         ("README", b"text", "README: unsupported file type (no extension)"),
     ],
 )
-def test_unreadable_files_raise_a_clear_error(
-    tmp_path: Path, name: str, content: bytes, message: str
-) -> None:
+def test_unreadable_files_raise_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(DocumentError) as caught:
@@ -192,9 +190,7 @@ def test_iter_document_files_keeps_named_files_once_and_skips_named_sidecars(tmp
     (tmp_path / "a.txt").write_text("x")
     (tmp_path / "a.meta.json").write_text("{}")
     (tmp_path / "odd.xlsx").write_text("x")
-    files = iter_document_files(
-        [tmp_path / "odd.xlsx", tmp_path / "a.txt", tmp_path, tmp_path / "a.meta.json"]
-    )
+    files = iter_document_files([tmp_path / "odd.xlsx", tmp_path / "a.txt", tmp_path, tmp_path / "a.meta.json"])
     # A file named explicitly is kept (read_text will say why it is unsupported); no duplicates.
     assert files == [tmp_path / "odd.xlsx", tmp_path / "a.txt"]
 

@@ -34,9 +34,7 @@ def pack(approved: tuple[bool, ...] = (True, True, True), watermark: bool = Fals
 def test_complete_pack_renders_in_report_order_with_header_and_sign_off() -> None:
     text = render_markdown(pack())
     assert (
-        text.index("### Recommendation 1")
-        < text.index("### Recommendation 2")
-        < text.index("### Area for improvement")
+        text.index("### Recommendation 1") < text.index("### Recommendation 2") < text.index("### Area for improvement")
     )
     assert "| Last day for PCC response (56 days) | 1 February 2024 (published + 55 days, s.55(5A)) |" in text
     assert "| Recommendations | National |" in text

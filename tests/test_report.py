@@ -25,9 +25,7 @@ THEMATIC_FINDINGS: list[Expected] = [
         R,
         "1",
         "By 31 December 2024",
-        (
-            A.HOME_OFFICE,
-        ),  # "… should work with the National Police Chiefs' Council": a partner, not addressee
+        (A.HOME_OFFICE,),  # "… should work with the National Police Chiefs' Council": a partner, not addressee
         "By 31 December 2024, the Home Office should work with",
         "national data on group-based child sexual exploitation is accurate.",
     ),
@@ -80,8 +78,7 @@ PEEL_FINDINGS: list[Expected] = [
         None,
         "Within three months",
         (A.FORCE,),
-        "Within three months, the force should:\n• make sure it has enough call handlers "
-        "to answer calls promptly;",
+        "Within three months, the force should:\n• make sure it has enough call handlers to answer calls promptly;",
         "\n• make sure it assesses risk consistently when calls are received.",
     ),
     (
@@ -359,10 +356,7 @@ def test_older_peel_layout_pairs_each_cause_of_concern_with_its_recommendation()
         (R, "by 31 March 2018", (A.FORCE,)),
         (AFI, None, (A.FORCE,)),
     ]
-    assert (
-        report.findings[0].text
-        == "Westshire Police's approach to protecting vulnerable people is inadequate."
-    )
+    assert report.findings[0].text == "Westshire Police's approach to protecting vulnerable people is inadequate."
     assert report.findings[1].text.endswith(
         "the force should:\n• make sure that missing children are risk assessed;\n"
         "• improve supervision of domestic abuse investigations."
