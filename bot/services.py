@@ -33,7 +33,7 @@ class Services:
         from drafting.llm import select_chat_model
 
         s = self.settings
-        return select_chat_model(s.llm, s.data_dir, s.llm_timeout, model_path=s.model_path)
+        return select_chat_model(s.llm, s.data_dir, s.llm_timeout, model_path=s.model_path, provider=s.llm_provider)
 
     @cached_property
     def drafter(self) -> DraftingService:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
 
     # drafting
     llm: str = Field("auto", description="'auto', 'local', 'composer' or 'provider:model'")
+    llm_provider: str | None = Field(
+        None, description="'provider:model' that `auto` tries first (then the local model, then the composer)"
+    )
     llm_timeout: float = Field(120.0, description="Seconds before a chat-model call is abandoned")
     model_path: Path | None = Field(None, description="A GGUF file to use instead of the bundled model")
 

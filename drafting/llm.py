@@ -82,8 +82,13 @@ def select_chat_model(
     model_path: Path | None = None,
     on_progress: ProgressCallback | None = None,
     local: LocalModelSettings | None = None,
+    provider: str | None = None,
 ) -> ChatModelChoice:
-    """Resolve `spec` ('auto' | 'local' | 'composer' | 'provider:model') to a ready chat model or None."""
+    """Resolve `spec` ('auto' | 'local' | 'composer' | 'provider:model') to a ready chat model or None.
+
+    With 'auto', a configured `provider` ('openai:gpt-4o-mini') is tried first, then the local model, then
+    the composer; the choice's reason says which was used and why.
+    """
     spec = spec.strip()
     local = local or LocalModelSettings()
     if spec == "composer":
@@ -92,6 +97,13 @@ def select_chat_model(
         model, engine = _load_local(data_dir, model_path, on_progress, local)
         return ChatModelChoice(model=model, engine=engine, reason="RESPONDER_LLM=local")
     if spec == "auto":
+        if provider:
+            try:
+                choice = _select_provider(provider, timeout)
+            except ChatModelError as exc:
+                log.warning("configured provider unavailable, trying the local model: %s", exc)
+            else:
+                return choice.model_copy(update={"reason": f"auto: the configured provider {provider}"})
         return _select_auto(data_dir, model_path, on_progress, local)
     if ":" in spec:
         return _select_provider(spec, timeout)

@@ -222,3 +222,24 @@ def test_local_structured_output_refuses_truncated_or_invalid_replies(reply: str
     model = _ScriptedChatModel(replies=[reply], llm_type="llama-cpp-python", finish_reason=finish)
     with pytest.raises(OutputParserException, match=message):
         structured_output(model, _Draft).invoke("write")
+
+
+def test_auto_tries_the_configured_provider_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _ScriptedChatModel(replies=[])
+    monkeypatch.setattr(
+        llm, "_select_provider", lambda spec, timeout: llm.ChatModelChoice(model=fake, engine=spec, reason="x")
+    )
+    choice = select_chat_model("auto", tmp_path, timeout=5, provider="openai:gpt-4o-mini")
+    assert choice.model is fake and choice.engine == "openai:gpt-4o-mini"
+    assert "configured provider" in choice.reason
+
+
+def test_auto_falls_back_from_an_unavailable_provider_to_the_local_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _ScriptedChatModel(replies=[])
+    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: None)
+    monkeypatch.setattr(llm, "locate_parts", lambda: ([Path("p")], []))
+    monkeypatch.setattr(llm, "_load_local", lambda *_: (fake, llm.LOCAL_ENGINE))
+    choice = select_chat_model("auto", tmp_path, timeout=5, provider="mystery:model")
+    assert choice.engine == llm.LOCAL_ENGINE and choice.model is fake
