@@ -62,3 +62,22 @@ def test_shape_problem_needs_the_body_named_and_the_pccs_voice() -> None:
     pcc = decide_shape(finding(Addressee.PCCS))
     assert shape_problem(pcc, "The office will review commissioning.")
     assert shape_problem(pcc, "I will review how my office commissions this service.") is None
+
+
+def test_addressee_rules_on_every_seed_recommendation() -> None:
+    """Every precedent in the bundled corpus gets the shape a person gave it (bench/eval_set.json)."""
+    import json
+    from pathlib import Path
+
+    from retrieval.corpus import bundled_documents
+    from retrieval.documents import parse_document
+    from retrieval.loaders import read_text
+
+    gold = json.loads((Path(__file__).parents[1] / "bench" / "eval_set.json").read_text())["seed_shapes"]
+    checked = 0
+    for path, meta in bundled_documents():
+        for precedent in parse_document(read_text(path), meta).precedents:
+            expected = AnswerShape(gold[meta.doc_id][precedent.finding.number or ""])
+            assert decide_shape(precedent.finding).shape is expected, (meta.doc_id, precedent.finding.number)
+            checked += 1
+    assert checked == 11
