@@ -28,7 +28,7 @@ from retrieval.config import RetrievalConfig
 from retrieval.corpus import bundled_documents
 from retrieval.documents import parse_document
 from retrieval.embeddings import load_embeddings
-from retrieval.findings import detect_addressees, extract_due
+from retrieval.findings import make_finding
 from retrieval.glossary import aliases
 from retrieval.index import PrecedentIndex
 from retrieval.ingest import ingest_bundled
@@ -89,7 +89,7 @@ def load_cases() -> list[Case]:
             )
     for i, item in enumerate(spec["new"], start=1):
         text = item["text"]
-        finding = Finding(number=str(i), text=text, due=extract_due(text), addressees=detect_addressees(text))
+        finding = make_finding(text, number=str(i))
         cases.append(Case(f"new#{i}", finding, item["inspection"], item["force"], AnswerShape(item["shape"])))
     return cases
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.blocks import DraftCard
-from drafting.models import GuardFinding, GuardKind, SourceRef
+from drafting.models import GuardFinding, SourceRef, is_grounded
 from tracker.repository import Repository
 from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState
 from tracker.views import DraftView, FindingView, ReviewView
@@ -47,7 +47,7 @@ def build_card(
         at = draft.created_at
     sources = _valid(SourceRef, draft.sources)
     guard = _valid(GuardFinding, draft.guard_findings)
-    grounded = any(s.cited for s in sources) and not any(g.kind is GuardKind.NO_GROUNDING for g in guard)
+    grounded = is_grounded(any(s.cited for s in sources), guard)
     return DraftCard(
         finding_id=finding.id,
         version=draft.version,

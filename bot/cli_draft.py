@@ -11,15 +11,13 @@ from rich.markdown import Markdown
 from bot.cli import console, err, fail, progress
 from bot.services import Services
 from drafting.llm import ModelTimeoutError
-from drafting.models import Draft, DraftRequest
+from drafting.models import MAX_RECOMMENDATION_CHARS, Draft, DraftRequest
 from drafting.render import draft_markdown
 from retrieval.models import Finding
 
-MAX_RECOMMENDATION_CHARS = 4000
-
 
 def finding_from_text(text: str) -> Finding:
-    from retrieval.findings import detect_addressees, extract_due
+    from retrieval.findings import make_finding
 
     text = " ".join(text.split())
     if len(text) > MAX_RECOMMENDATION_CHARS:
@@ -28,7 +26,7 @@ def finding_from_text(text: str) -> Finding:
             "For a whole report use --report FILE.",
             2,
         )
-    return Finding(text=text, due=extract_due(text), addressees=detect_addressees(text))
+    return make_finding(text)
 
 
 def run_draft(svc: Services, request: DraftRequest) -> Draft:

@@ -26,8 +26,8 @@ from bot.inbound import Inbound, SlackFile, Surface, looks_like_finding, pick_fo
 from bot.jobs import JobRunner
 from bot.reviewers import ReviewerDirectory
 from bot.slack_files import FileFetchError, check_supported, download, file_info
-from drafting.models import DraftRequest
-from retrieval.findings import detect_addressees, extract_due
+from drafting.models import MAX_RECOMMENDATION_CHARS, DraftRequest
+from retrieval.findings import make_finding
 from retrieval.models import Finding
 from tracker.errors import TrackerError
 from tracker.repository import Repository
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-MAX_RECOMMENDATION_CHARS = 4000
 HELP_TEXT = (
     "Paste a recommendation after mentioning me and I will draft the office's response, or upload an "
     "inspection report (PDF, Word or text) in a thread and I will draft an answer to every finding. "
@@ -144,7 +143,7 @@ class Workflow:
                 ),
             )
             return
-        finding = Finding(text=text, due=extract_due(text), addressees=detect_addressees(text))
+        finding = make_finding(text)
         view = self.store.create_request_finding(finding, msg.channel, msg.thread_ts, msg.user)
         log.info("request finding %s from %s in %s", view.id, msg.user, msg.channel)
         assistant = msg.surface is Surface.ASSISTANT

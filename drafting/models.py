@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 from retrieval.models import Addressee, Classification, Finding
 
+#: The longest single recommendation accepted as pasted text; a whole report goes in as a file instead.
+MAX_RECOMMENDATION_CHARS = 4000
+
 
 class AnswerShape(StrEnum):
     """Decided by the addressee rules before any model writes."""
@@ -98,4 +101,9 @@ class Draft(BaseModel):
 
     @property
     def grounded(self) -> bool:
-        return bool(self.cited_ids) and not any(g.kind is GuardKind.NO_GROUNDING for g in self.guard)
+        return is_grounded(bool(self.cited_ids), self.guard)
+
+
+def is_grounded(cites_a_source: bool, guard: list[GuardFinding]) -> bool:
+    """A draft is grounded when it cites a retrieved source and the guard did not find it ungrounded."""
+    return cites_a_source and not any(g.kind is GuardKind.NO_GROUNDING for g in guard)
