@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from rouge_score import rouge_scorer
 
-from drafting.chain import DraftingService
-from drafting.guard import ForeignSource, check_draft
+from drafting.chain import Drafter
+from drafting.fact_check import ForeignSource, check_draft
 from drafting.llm import select_chat_model
 from drafting.models import AnswerShape, Draft, DraftRequest, GuardKind
 from drafting.rules import decide_shape
@@ -94,7 +94,7 @@ def load_cases() -> list[Case]:
     return cases
 
 
-def plant_and_check(svc: DraftingService, request: DraftRequest, draft: Draft) -> tuple[int, int]:
+def plant_and_check(svc: Drafter, request: DraftRequest, draft: Draft) -> tuple[int, int]:
     """Plant three fabrications into the draft and count how many the guard catches."""
     hits = svc.retrieve(request)
     own = [h.chunk.text for h in hits if h.chunk.meta.force.lower() == request.force.lower()]
@@ -148,7 +148,7 @@ def run(engines: list[str], limit: int | None, out: Path | None) -> dict[str, di
         results: dict[str, dict[str, float]] = {}
         for engine in engines:
             choice = select_chat_model(engine, Path(".responder"), timeout=300)
-            svc = DraftingService(index, choice.model, choice.engine, timeout=300, aliases=aliases())
+            svc = Drafter(index, choice.model, choice.engine, timeout=300, aliases=aliases())
             scores = Scores()
             for case in cases:
                 request = DraftRequest(

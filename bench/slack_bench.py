@@ -1,7 +1,7 @@
 """Slack benchmarks: ack latency under drafting load, time to the first visible reply, concurrent approvals.
 
 Runs the real Bolt app in HTTP mode on loopback against the fake Slack Web API (tests/slack_fake.py), with the
-real DraftingService over a chat model that sleeps to simulate a slow local model. Every request is signed.
+real Drafter over a chat model that sleeps to simulate a slow local model. Every request is signed.
 
     python -m bench slack            # or: python -m bench.slack_bench [--mentions N] [--model-seconds S]
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import constants as c
-from tests.slack_harness import CHANNEL, RECOMMENDATION, Harness, RecordingChatModel, running_bot
+from bot.slack import constants as c
+from tests.support.slack_harness import CHANNEL, RECOMMENDATION, Harness, RecordingChatModel, running_bot
 from tracker import schema
 
 README = Path(__file__).with_name("README.md")
@@ -89,7 +89,7 @@ def concurrent_approvals(h: Harness, drafts: int, clicks: int) -> tuple[dict[int
         event, _ = h.mention(f"{RECOMMENDATION} (approval {i})")
         ts = h.placeholder_for(event).ts
         h.wait_draft(ts, 1, timeout=120)
-        finding = h.store.find_finding_by_message(CHANNEL, ts)
+        finding = h.store.findings.by_message(CHANNEL, ts)
         assert finding is not None
         messages.append((finding.id, ts, event["ts"]))
     h.slack.clear()

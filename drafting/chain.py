@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 import prompts
 from drafting.composer import compose, force_name
-from drafting.guard import ForeignSource, check_draft
+from drafting.fact_check import ForeignSource, check_draft
 from drafting.llm import invoke_with_timeout, is_local_llama
 from drafting.models import Draft, DraftRequest, ModelAnswer, ShapeDecision, SourceRef
 from drafting.rules import decide_shape, fits_shape, shape_problem
@@ -42,7 +42,7 @@ class MalformedReply(ValueError):
     """The model's reply was not the JSON object asked for."""
 
 
-class DraftingService:
+class Drafter:
     """Drafts one finding at a time. `model=None` means the deterministic composer."""
 
     def __init__(

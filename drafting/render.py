@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from drafting.guard import PLACEHOLDER
+from drafting.fact_check import PLACEHOLDER
 from drafting.models import Draft, SourceRef
 
 

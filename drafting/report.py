@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from dateutil import parser as date_parser
 from pydantic import BaseModel, Field
 
+from retrieval.dates import read_date
 from retrieval.documents import parse_header, plain
 from retrieval.findings import detect_addressees, extract_due, make_finding
 from retrieval.loaders import clean_text
@@ -327,10 +327,7 @@ def _published(text: str) -> date | None:
     match = _PUBLISHED.search(text)
     if match is None:
         return None
-    try:
-        return date_parser.parse(match.group("date"), dayfirst=True).date()
-    except (ValueError, OverflowError):
-        return None
+    return read_date(match.group("date"))
 
 
 def _guess_type(text: str, found: list[_Raw]) -> InspectionType:

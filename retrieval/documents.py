@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
-from dateutil import parser as date_parser
-
+from retrieval.dates import read_date
 from retrieval.findings import make_finding
 from retrieval.loaders import CHECKED, clean_text
 from retrieval.models import (
@@ -408,16 +406,16 @@ def infer_meta(text: str, doc_id: str, source: str = "") -> DocumentMeta:
         inspection_type = InspectionType.JOINT
     elif inspection_type is InspectionType.UNKNOWN:
         inspection_type = _type_from_title(title)
-    published = _parse_date(header.published_as_written) if header else None
+    published = read_date(header.published_as_written) if header else None
     response_date = None
     if kind is DocumentKind.NEWS:
         dateline = _NEWS_DATELINE.search(cleaned)
-        published = _parse_date(dateline.group("date")) if dateline else None
+        published = read_date(dateline.group("date")) if dateline else None
     elif published is None:
         published_on = _PUBLISHED_ON.search(cleaned)
-        published = _parse_date(published_on.group("date")) if published_on else None
+        published = read_date(published_on.group("date")) if published_on else None
     if kind is DocumentKind.BOARD_PAPER and (memo := _MEMO_DATE.search(cleaned)):
-        response_date = _parse_date(memo.group("date"))
+        response_date = read_date(memo.group("date"))
     return DocumentMeta(
         doc_id=doc_id,
         title=_first_line(cleaned) if kind is DocumentKind.NEWS else title,
@@ -469,16 +467,6 @@ def _type_from_title(title: str) -> InspectionType:
     if re.search(r"\bthematic\b|\bnational\b", title, re.IGNORECASE):
         return InspectionType.NATIONAL_THEMATIC
     return InspectionType.UNKNOWN
-
-
-def _parse_date(written: str) -> date | None:
-    """Read a date as people write it ("7th November 2023", "Jun 28, 2018"); None if it is not one."""
-    if not written.strip():
-        return None
-    try:
-        return date_parser.parse(written, dayfirst=True, fuzzy=False).date()
-    except (ValueError, OverflowError):
-        return None
 
 
 def _first_line(text: str) -> str:

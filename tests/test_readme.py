@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.main import get_command
 
-from bot.cli import app
+from bot.cli.main import app
 from bot.settings import Settings
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from tracker.dates import format_date, parse_date
+from retrieval.dates import format_date, parse_date
 from tracker.errors import InvalidInput
 
 STATUTORY_PERIOD_DAYS = 56

@@ -1,10 +1,26 @@
-"""Errors the tracker raises. Each message tells the person who clicked what happened and what to do."""
+"""Errors the tracker raises. Each message tells the person who clicked what happened and what to do.
+
+Messages may name people (`tracker.people.person`); `str(error)` names them by id, `describe(name)` the way a
+surface wants (a Slack mention).
+"""
 
 from __future__ import annotations
 
+from tracker.people import Namer, name_people, plain_name
+
 
 class TrackerError(Exception):
-    """Base class: the bot shows `str(error)` to the user (ephemerally) and changes nothing."""
+    """Base class: the surface shows `describe(...)` to the user and changes nothing."""
+
+    def __init__(self, message: str = "") -> None:
+        self.message = message
+        super().__init__(message)
+
+    def describe(self, name: Namer = plain_name) -> str:
+        return name_people(self.message, name)
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 class NotFound(TrackerError):

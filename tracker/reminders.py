@@ -15,25 +15,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from tracker import schema
-from tracker.dates import format_date
+from tracker.clock import UK
 from tracker.db import insert_ignore
-from tracker.deadlines import (
-    DEFAULT_REMINDER_DAYS,
-    STATUTORY_PERIOD_DAYS,
-    days_remaining,
-    explain_deadline,
-)
+from tracker.deadlines import DEFAULT_REMINDER_DAYS, STATUTORY_PERIOD_DAYS, days_remaining
 from tracker.errors import InvalidInput
+from tracker.findings import approval_progress
 
-UK = ZoneInfo("Europe/London")
+if TYPE_CHECKING:
+    from tracker.store import Store
 #: No reminder is posted before this UK time: slots are dates, and a 00:01 ping helps nobody.
 DEFAULT_NOT_BEFORE = time(8, 0)
 #: A claim not marked posted within this long is considered abandoned (the instance died) and may be retaken.
@@ -67,13 +64,14 @@ class ReminderSlot:
 
 
 class ReminderToPost(BaseModel):
-    """A claimed reminder: post `message` to the channel, then call mark_reminder_posted(reminder_id)."""
+    """A claimed reminder: post it to the channel, then `Reminders.mark_posted(reminder_id)`."""
 
     model_config = ConfigDict(frozen=True)
 
     reminder_id: int
     inspection_id: int
     title: str
+    published: date
     channel_id: str | None
     thread_ts: str | None
     kind: ReminderKind
@@ -81,8 +79,10 @@ class ReminderToPost(BaseModel):
     offset_days: int
     last_day: date
     days_left: int
+    today: date = Field(..., description="The UK day the reminder was claimed on")
     first_overdue: bool = False
-    message: str
+    findings_total: int = 0
+    findings_approved: int = 0
 
 
 def normalise_reminder_days(days: Sequence[int]) -> tuple[int, ...]:
@@ -121,16 +121,48 @@ def due_reminders(inspection: ReminderSubject, today: date) -> list[ReminderSlot
     return slots
 
 
-def claim_due_reminders(
-    sessions: sessionmaker[Session],
+class Reminders:
+    """Exactly-once claims on reminder slots, for any number of sweeping bot instances."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def claim_due(
+        self,
+        instance_id: str,
+        now: datetime | None = None,
+        *,
+        tz: ZoneInfo = UK,
+        not_before: time | None = DEFAULT_NOT_BEFORE,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> list[ReminderToPost]:
+        """Claim every due slot nobody has claimed yet; each slot is returned to exactly one caller."""
+        return _claim_due(self._store, now or self._store.now(), instance_id, tz, not_before, lease)
+
+    def mark_posted(self, reminder_id: int, now: datetime | None = None) -> None:
+        table = schema.Reminder.__table__
+        with self._store.transaction() as session:
+            session.execute(update(table).where(table.c.id == reminder_id).values(posted_at=now or self._store.now()))
+
+    def release(self, reminder_id: int) -> None:
+        """Give a claimed slot back (posting failed) so the next sweep, on any instance, tries again."""
+        table = schema.Reminder.__table__
+        with self._store.transaction() as session:
+            session.execute(
+                update(table)
+                .where(table.c.id == reminder_id, table.c.posted_at.is_(None))
+                .values(claimed_by=None, claimed_at=None)
+            )
+
+
+def _claim_due(
+    store: Store,
     now: datetime,
     instance_id: str,
-    *,
-    tz: ZoneInfo = UK,
-    not_before: time | None = DEFAULT_NOT_BEFORE,
-    lease: timedelta = DEFAULT_LEASE,
+    tz: ZoneInfo,
+    not_before: time | None,
+    lease: timedelta,
 ) -> list[ReminderToPost]:
-    """Claim every due slot nobody has claimed yet; each slot is returned to exactly one caller."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
     local = now.astimezone(tz)
@@ -138,7 +170,7 @@ def claim_due_reminders(
         return []
     today = local.date()
     claimed: list[ReminderToPost] = []
-    with sessions.begin() as session:
+    with store.transaction() as session:
         inspections = session.scalars(
             select(schema.Inspection)
             .where(schema.Inspection.status == "open")
@@ -192,10 +224,12 @@ def _to_post(
             schema.Reminder.due_on < slot.due_on,
         )
     )
+    total, approved = approval_progress(session, [inspection.id]).get(inspection.id, (0, 0))
     return ReminderToPost(
         reminder_id=reminder_id,
         inspection_id=inspection.id,
         title=inspection.title,
+        published=inspection.published,
         channel_id=inspection.channel_id,
         thread_ts=inspection.thread_ts,
         kind=slot.kind,
@@ -203,60 +237,8 @@ def _to_post(
         offset_days=slot.offset_days,
         last_day=inspection.last_day,
         days_left=days_remaining(inspection.last_day, today),
+        today=today,
         first_overdue=first_overdue,
-        message=reminder_message(inspection, slot, today, _progress(session, inspection.id), first_overdue),
+        findings_total=total,
+        findings_approved=approved,
     )
-
-
-def _progress(session: Session, inspection_id: int) -> tuple[int, int]:
-    approved = func.sum(case((schema.Finding.state == "approved", 1), else_=0))
-    total, done = session.execute(
-        select(func.count(), approved).where(schema.Finding.inspection_id == inspection_id)
-    ).one()
-    return int(total), int(done or 0)
-
-
-def reminder_message(
-    inspection: schema.Inspection,
-    slot: ReminderSlot,
-    today: date,
-    progress: tuple[int, int],
-    first_overdue: bool,
-) -> str:
-    title, line = f"“{inspection.title}”", explain_deadline(inspection.published, today)
-    total, approved = progress
-    status = f" {approved} of {total} answers approved." if total else ""
-    done = f"`/hmicfrs done {inspection.id} published`"
-    match slot.kind:
-        case ReminderKind.OVERDUE if first_overdue:
-            return (
-                f":warning: The PCC's response to {title} is overdue. {line}.{status} "
-                f"Publish it as soon as possible, then mark it with {done}."
-            )
-        case ReminderKind.OVERDUE:
-            return f":warning: Still overdue: the PCC's response to {title}. {line}.{status} Then {done}."
-        case ReminderKind.CC_COMMENTS:
-            return (
-                f"The chief constable's comments on {title} were requested by {format_date(slot.due_on)} "
-                f"(s.55(4)). {line}.{status}"
-            )
-    if slot.offset_days == 0:
-        return f":rotating_light: Last day today to publish the PCC's response to {title}. {line}.{status}"
-    return f"Reminder: the PCC's response to {title} is due. {line}.{status}"
-
-
-def mark_reminder_posted(sessions: sessionmaker[Session], reminder_id: int, now: datetime) -> None:
-    table = schema.Reminder.__table__
-    with sessions.begin() as session:
-        session.execute(update(table).where(table.c.id == reminder_id).values(posted_at=now))
-
-
-def release_reminder(sessions: sessionmaker[Session], reminder_id: int) -> None:
-    """Give a claimed slot back (posting failed) so the next sweep, on any instance, tries again."""
-    table = schema.Reminder.__table__
-    with sessions.begin() as session:
-        session.execute(
-            update(table)
-            .where(table.c.id == reminder_id, table.c.posted_at.is_(None))
-            .values(claimed_by=None, claimed_at=None)
-        )

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from tracker.errors import IllegalTransition
+from tracker.clock import format_when
+from tracker.errors import IllegalTransition, InvalidInput, NotAllowed
+from tracker.people import people, person
 
 BOT_AUTHOR = "responder"
-UK = ZoneInfo("Europe/London")
 
 
 class ReviewState(StrEnum):
@@ -95,7 +95,7 @@ def _refusal(snapshot: ReviewSnapshot, action: ReviewAction) -> str:
         case ReviewState.AWAITING_DRAFT:
             return "There is no draft to review yet; wait for the draft to be posted."
         case ReviewState.APPROVED:
-            approvers = ", ".join(mention(user) for user in snapshot.approvers) or "a reviewer"
+            approvers = people(snapshot.approvers) or "a reviewer"
             when = f" at {format_when(snapshot.last_at)}" if snapshot.last_at else ""
             return f"This answer is already approved ({version} by {approvers}{when}); reopen it first."
         case ReviewState.CHANGES_REQUESTED if action is ReviewAction.APPROVE:
@@ -111,25 +111,10 @@ def _refusal(snapshot: ReviewSnapshot, action: ReviewAction) -> str:
 def _who_when(snapshot: ReviewSnapshot) -> str:
     parts = []
     if snapshot.last_actor:
-        parts.append(f" by {mention(snapshot.last_actor)}")
+        parts.append(f" by {person(snapshot.last_actor)}")
     if snapshot.last_at:
         parts.append(f" at {format_when(snapshot.last_at)}")
     return "".join(parts)
-
-
-def mention(slack_id: str) -> str:
-    """Slack markup for a user (U…/W…) or user group (S…); anything else is shown as written."""
-    if slack_id.startswith("S"):
-        return f"<!subteam^{slack_id}>"
-    if slack_id[:1] in {"U", "W"}:
-        return f"<@{slack_id}>"
-    return slack_id
-
-
-def format_when(moment: datetime) -> str:
-    """UK wall-clock time, because that is what the office reads: `21 Nov 2026 14:02`."""
-    local = moment.astimezone(UK)
-    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 @dataclass(frozen=True)
@@ -158,8 +143,8 @@ class ApprovalPolicy:
         if user in self.reviewers:
             return True, "You are a configured reviewer."
         if matched := sorted(self.reviewers.intersection(groups)):
-            return True, f"You are in the reviewer group {mention(matched[0])}."
-        named = ", ".join(mention(r) for r in sorted(self.reviewers))
+            return True, f"You are in the reviewer group {person(matched[0])}."
+        named = people(sorted(self.reviewers))
         return False, f"Only the configured reviewers can approve answers ({named}); ask one of them."
 
     def can_approve(self, user: str, groups: Iterable[str] = (), draft_author: str | None = None) -> tuple[bool, str]:
@@ -176,3 +161,34 @@ class ApprovalPolicy:
 def drafter_of(author: str, requested_by: str | None) -> str | None:
     """The person responsible for a version: its human author, or whoever asked the engine for it."""
     return requested_by if author == BOT_AUTHOR else author
+
+
+def check_allowed(
+    policy: ApprovalPolicy,
+    action: ReviewAction,
+    reviewer: str,
+    groups: tuple[str, ...],
+    drafter: str | None,
+    snapshot: ReviewSnapshot,
+    comment: str | None,
+    new_text: str | None,
+) -> None:
+    """Whether this person may take this action on this version now; raises what to tell them if not."""
+    if action is ReviewAction.APPROVE:
+        allowed, reason = policy.can_approve(reviewer, groups, drafter)
+        if not allowed:
+            raise NotAllowed(reason)
+        if reviewer in snapshot.approvers:
+            missing = policy.required_approvals - len(snapshot.approvers)
+            raise IllegalTransition(
+                f"You have already approved v{snapshot.version}; it needs {missing} more approval"
+                f"{'s' if missing != 1 else ''} from someone else."
+            )
+    elif action is ReviewAction.REOPEN:
+        allowed, reason = policy.can_reopen(reviewer, groups)
+        if not allowed:
+            raise NotAllowed(reason.replace("approve answers", "reopen an approved answer"))
+    elif action is ReviewAction.REQUEST_CHANGES and not comment:
+        raise InvalidInput("Say what should change: the comment is what the redraft will follow.")
+    elif action is ReviewAction.EDIT and not (new_text or "").strip():
+        raise InvalidInput("The edited answer is empty; type the full text you want to keep.")

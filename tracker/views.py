@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +28,13 @@ def placeholders_in(text: str) -> list[str]:
 
 
 class _View(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    @classmethod
+    def of(cls, row: Any, **extra: Any) -> Self:
+        """The view of an ORM row (its same-named attributes), plus the fields a row does not hold."""
+        fields = {name: getattr(row, name) for name in cls.model_fields if name not in extra and hasattr(row, name)}
+        return cls.model_validate({**fields, **extra})
 
 
 class NewDraft(_View):
@@ -178,7 +184,8 @@ class ReviewOutcome(_View):
     state_after: ReviewState
     approvers: tuple[str, ...] = Field((), description="Who has approved the latest version")
     required_approvals: int = 1
-    message: str
+    reviewer: str
+    seen_version: int = Field(..., description="The version the reviewer acted on (an edit makes the next)")
 
     @property
     def state_changed(self) -> bool:
@@ -202,3 +209,10 @@ class AuditEvent(_View):
     entity_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class InspectionComments(_View):
+    """The PCC's and the chief constable's comments on the report as a whole, for the pack."""
+
+    pcc: str | None = None
+    chief_constable: str | None = None

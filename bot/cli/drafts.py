@@ -1,0 +1,154 @@
+"""`responder draft`: one recommendation, or every finding of a report into a Markdown response pack."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markdown import Markdown
+
+from bot.cli.console import EXIT_INPUT, console, core, err, fail, parse_cli_date, progress
+
+if TYPE_CHECKING:
+    from bot.composition import Backends
+    from drafting.models import Draft, DraftRequest
+    from retrieval.models import Finding
+
+
+def finding_from_text(text: str) -> Finding:
+    from drafting.models import MAX_RECOMMENDATION_CHARS
+    from retrieval.findings import make_finding
+
+    text = " ".join(text.split())
+    if len(text) > MAX_RECOMMENDATION_CHARS:
+        raise fail(
+            f"the recommendation is {len(text):,} characters; the limit is {MAX_RECOMMENDATION_CHARS:,}. "
+            "For a whole report use --report FILE.",
+            EXIT_INPUT,
+        )
+    return make_finding(text)
+
+
+def run_draft(backends: Backends, request: DraftRequest) -> Draft:
+    from drafting.llm import ModelTimeoutError
+
+    try:
+        return backends.drafter.draft(request)
+    except ModelTimeoutError as exc:
+        raise fail(f"{exc} Try again, or set RESPONDER_LLM=composer for a model-free draft.") from exc
+
+
+def draft_one(
+    backends: Backends, text: str, inspection: str, published: date | None, force: str, as_json: bool
+) -> None:
+    from drafting.models import DraftRequest
+    from drafting.render import draft_markdown
+
+    finding = finding_from_text(text)
+    err.print(f"[dim]Engine: {backends.chat.engine} ({backends.chat.reason})[/]")
+    with console.status("Drafting…"):
+        draft = run_draft(
+            backends,
+            DraftRequest(
+                finding=finding,
+                inspection_title=inspection,
+                published=published,
+                force=force,
+                max_classification=backends.settings.max_classification,
+            ),
+        )
+    if as_json:
+        console.print_json(draft.model_dump_json())
+    else:
+        console.print(Markdown(draft_markdown(draft, inspection)))
+
+
+def draft_report(
+    backends: Backends,
+    path: Path,
+    inspection: str,
+    published: date | None,
+    force: str,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    from drafting.models import DraftRequest
+    from drafting.pack import Pack, PackAnswer, PackHeader
+    from drafting.pack_render import render_markdown
+    from drafting.render import draft_markdown
+    from drafting.report import NoFindingsError, parse_report
+    from retrieval.loaders import DocumentError, read_text
+    from tracker.deadlines import deadline_rule_line, statutory_last_day
+
+    try:
+        report = parse_report(read_text(path), name=path.name)
+    except (DocumentError, NoFindingsError) as exc:
+        raise fail(str(exc)) from exc
+    title = inspection or report.title or path.stem
+    when = published or report.published
+    err.print(f"[bold]{title}[/]: {len(report.findings)} finding(s). Engine: {backends.chat.engine}")
+    drafts: list[Draft] = []
+    with progress() as bar:
+        task = bar.add_task("Drafting", total=len(report.findings))
+        for finding in report.findings:
+            bar.update(task, description=f"Drafting {finding.label}")
+            request = DraftRequest(
+                finding=finding,
+                inspection_title=title,
+                published=when,
+                force=force,
+                max_classification=backends.settings.max_classification,
+            )
+            drafts.append(run_draft(backends, request))
+            bar.advance(task)
+    pack = Pack(
+        header=PackHeader(
+            inspection_title=title,
+            inspection_type=report.inspection_type,
+            published=when,
+            last_day=statutory_last_day(when) if when else None,
+            deadline_rule=deadline_rule_line(when) if when else "publication date unknown: give --published",
+        ),
+        force=force,
+        pcc_name=backends.settings.pcc_name,
+        answers=[PackAnswer(finding=d.finding, text=d.text) for d in drafts],
+        watermark=True,  # nothing here is approved: approval happens in the Slack review workflow
+    )
+    target = out or path.with_name(f"{path.stem}-response-draft.md")
+    target.write_text(render_markdown(pack), encoding="utf-8")
+    if as_json:
+        console.print_json(json.dumps({"pack": str(target), "drafts": [d.model_dump(mode="json") for d in drafts]}))
+        return
+    for draft in drafts:
+        console.print(Markdown(draft_markdown(draft, title)))
+        console.rule()
+    console.print(f"Response pack (working draft) written to [bold]{target}[/]")
+
+
+def draft(
+    text: Annotated[str | None, typer.Argument(help="The recommendation, pasted as text")] = None,
+    report: Annotated[Path | None, typer.Option(help="Draft every finding of a report (PDF, DOCX, text)")] = None,
+    inspection: Annotated[str, typer.Option(help="Inspection title")] = "",
+    published: Annotated[str | None, typer.Option(help="Report publication date")] = None,
+    force: Annotated[str | None, typer.Option(help="The office's force (default RESPONDER_FORCE)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the response pack (with --report)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Draft a grounded answer to one recommendation, or to every finding of a report."""
+    backends = core().backends
+    when = parse_cli_date(published, "--published")
+    own = force or backends.settings.force
+    if report is not None:
+        draft_report(backends, report, inspection, when, own, out, as_json)
+    elif text and text.strip():
+        draft_one(backends, text, inspection, when, own, as_json)
+    else:
+        raise fail("paste a recommendation in quotes, or give --report FILE", EXIT_INPUT)
+
+
+def markdown(path: Annotated[Path, typer.Argument(help="A Markdown file to show")]) -> None:
+    """Show a Markdown file (a response pack, a draft) in the terminal."""
+    console.print(Markdown(path.read_text(encoding="utf-8")))

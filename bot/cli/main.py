@@ -1,0 +1,39 @@
+"""The `responder` command line (typer + rich). Each command is a thin shell over a service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from bot.cli import corpus, drafts, model, pack, serve
+from bot.cli.console import end_command
+from bot.cli.deadlines import deadlines_app
+
+app = typer.Typer(
+    help="Responder: drafts a PCC's statutory responses to HMICFRS inspection reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(deadlines_app, name="deadlines")
+app.command("pack")(pack.pack_command)
+app.command("ingest")(corpus.ingest)
+app.command("search")(corpus.search)
+app.command("draft")(drafts.draft)
+app.command("markdown")(drafts.markdown)
+app.command("model")(model.model)
+app.command("serve")(serve.serve)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr")] = False,
+) -> None:
+    end_command()
+    ctx.call_on_close(end_command)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )

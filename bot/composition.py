@@ -1,0 +1,177 @@
+"""The composition root: everything is built here, once, from `Settings`, for `serve` and the command line alike.
+
+`build_core` gives both front ends the same store (with the same approval policy), the same back-ends and the
+same inspection desk; `build_slack` adds the Slack services on top. Heavy back-ends (the embedding model, Chroma,
+the chat model) load on first use, not at start-up. Tests inject doubles through the same constructors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from bot.services.inspection_desk import InspectionDesk
+from bot.settings import Settings
+from tracker.clock import Clock, utc_now
+from tracker.repository import Repository
+from tracker.review import ApprovalPolicy
+
+# The Slack side and the heavy back-ends load only when asked for: `responder deadlines` needs neither.
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from slack_sdk import WebClient
+
+    from bot.slack.app import Register, SlackBot
+    from drafting.chain import Drafter
+    from drafting.llm import ChatModelChoice
+    from retrieval.index import PrecedentIndex
+
+#: Drafting workers: few on purpose, the embedded model shares the machine's two cores.
+DEFAULT_DRAFT_WORKERS = 2
+
+
+class Backends:
+    """The index, the chat model and the drafter, each loaded on first use; any may be injected instead."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        index: PrecedentIndex | None = None,
+        drafter: Drafter | None = None,
+    ) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if index is not None:
+            self.__dict__["index"] = index  # fills the cached_property
+        if drafter is not None:
+            self.__dict__["drafter"] = drafter
+
+    @cached_property
+    def index(self) -> PrecedentIndex:
+        from retrieval.index import PrecedentIndex
+
+        return PrecedentIndex(self.settings.retrieval())
+
+    @cached_property
+    def chat(self) -> ChatModelChoice:
+        from drafting.llm import select_chat_model
+
+        s = self.settings
+        return select_chat_model(s.llm, s.data_dir, s.llm_timeout, model_path=s.model_path, provider=s.llm_provider)
+
+    @cached_property
+    def drafter(self) -> Drafter:
+        from drafting.chain import Drafter
+        from retrieval.glossary import aliases
+
+        return Drafter(
+            self.index, self.chat.model, self.chat.engine, timeout=self.settings.llm_timeout, aliases=aliases()
+        )
+
+
+@dataclass
+class Core:
+    """What every front end shares."""
+
+    settings: Settings
+    store: Repository
+    backends: Backends
+    desk: InspectionDesk
+    clock: Clock
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def approval_policy(settings: Settings) -> ApprovalPolicy:
+    return ApprovalPolicy.of(settings.reviewers, settings.drafter_may_approve, settings.required_approvals)
+
+
+def build_core(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    store: Repository | None = None,
+    backends: Backends | None = None,
+) -> Core:
+    store = store or Repository.connect(settings.sqlalchemy_url, approval_policy(settings), clock)
+    backends = backends or Backends(settings)
+    desk = InspectionDesk(
+        store,
+        force=settings.force,
+        pcc_name=settings.pcc_name,
+        cc_days=settings.chief_constable_days,
+        reminder_days=settings.reminder_days,
+        index=lambda: backends.index,
+        clock=clock,
+    )
+    return Core(settings, store, backends, desk, clock)
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client: the bot token, Slack's API or `RESPONDER_SLACK_API_URL`, rate-limit retries."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    base = {"base_url": settings.slack_api_url.rstrip("/") + "/"} if settings.slack_api_url else {}
+    client = WebClient(token=token, **base)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def build_slack(
+    core: Core,
+    client: WebClient | None = None,
+    *,
+    listeners: Sequence[Register] | None = None,
+    token_verification_enabled: bool = True,
+    draft_workers: int = DEFAULT_DRAFT_WORKERS,
+) -> SlackBot:
+    """The Slack app over `core`: every service built once and handed to the listeners."""
+    from bot.services.conversations import Conversations
+    from bot.services.draft_queue import DraftingScope, DraftQueue
+    from bot.services.home_tab import HomeTab
+    from bot.services.permalinks import Permalinks
+    from bot.services.poster import SlackPoster
+    from bot.services.reminder_sweeper import ReminderSweeper
+    from bot.services.report_intake import IntakeSettings, ReportIntake
+    from bot.services.review_actions import ReviewActions
+    from bot.services.reviewers import ReviewerDirectory
+    from bot.services.slash_command import HmicfrsCommand
+    from bot.services.workers import JobRunner
+    from bot.slack.app import DEFAULT_LISTENERS, create_app
+    from bot.slack.deps import BotDeps
+
+    settings, store, clock = core.settings, core.store, core.clock
+    poster = SlackPoster(client or make_client(settings))
+    jobs = JobRunner(draft_workers)
+    drafts = DraftQueue(
+        store, poster, lambda: core.backends.drafter, DraftingScope(settings.force, settings.max_classification), jobs
+    )
+    intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
+    reports = ReportIntake(store, poster, drafts, jobs, intake, clock)
+    reviews = ReviewActions(store, poster, drafts, ReviewerDirectory(poster.client, settings.reviewers))
+    links = Permalinks(poster.client)
+    home = HomeTab(core.desk, poster, links)
+    reviews.on_change.append(home.refresh_quietly)
+    deps = BotDeps(
+        settings=settings,
+        store=store,
+        clock=clock,
+        poster=poster,
+        jobs=jobs,
+        drafts=drafts,
+        conversations=Conversations(store, poster, drafts, reports),
+        reports=reports,
+        reviews=reviews,
+        command=HmicfrsCommand(core.desk, poster, home, links),
+        home=home,
+        sweeper=ReminderSweeper(store, poster, clock, after_sweep=home.refresh_quietly),
+    )
+    return create_app(
+        deps, listeners=listeners or DEFAULT_LISTENERS, token_verification_enabled=token_verification_enabled
+    )

@@ -1,1 +1,0 @@
-"""Slack listeners, one module per surface; each exposes `register(app, deps)` (see bot.app)."""

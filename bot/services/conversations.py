@@ -1,0 +1,78 @@
+"""A person's message to the bot (a mention, a DM, the assistant panel, a reply in one of our threads).
+
+It is a report to read (a file), a change to the answer it follows up ("make it shorter"), a recommendation to
+draft, or none of these, which gets the help text. The quick part runs here; drafting goes to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.services.draft_queue import DraftJob, DraftQueue
+from bot.services.poster import SlackPoster
+from bot.services.report_intake import ReportIntake
+from bot.slack.inbound import Inbound, Surface, looks_like_finding, pick_follow_up
+from bot.slack.ui.common import error_message, notice
+from bot.slack.ui.draft_card import drafting_placeholder
+from drafting.models import MAX_RECOMMENDATION_CHARS
+from retrieval.findings import make_finding
+from tracker.repository import Repository
+from tracker.views import FindingView
+
+log = logging.getLogger(__name__)
+
+HELP_TEXT = (
+    "Paste a recommendation after mentioning me and I will draft the office's response, or upload an "
+    "inspection report (PDF, Word or text) in a thread and I will draft an answer to every finding. "
+    'In a thread with a draft, tell me what to change ("make it shorter") and I will redraft it.'
+)
+
+
+class Conversations:
+    def __init__(self, store: Repository, poster: SlackPoster, drafts: DraftQueue, reports: ReportIntake) -> None:
+        self.store = store
+        self.poster = poster
+        self.drafts = drafts
+        self.reports = reports
+
+    def handle(self, msg: Inbound) -> None:
+        if msg.files:
+            self.reports.start(msg, msg.files[0], extra=len(msg.files) - 1)
+            return
+        findings = self.store.findings.in_thread(msg.channel, msg.thread_ts) if msg.in_thread else []
+        if findings and msg.text and not looks_like_finding(msg.text):
+            self.follow_up(msg, findings)
+        elif looks_like_finding(msg.text):
+            self.request(msg)
+        else:
+            self.poster.reply(msg.channel, msg.thread_ts, notice(HELP_TEXT))
+
+    def request(self, msg: Inbound) -> None:
+        """A pasted recommendation: store it, post a placeholder at once, queue its draft."""
+        text = " ".join(msg.text.split())
+        if len(text) > MAX_RECOMMENDATION_CHARS:
+            problem = f"That is {len(text):,} characters; one recommendation is at most {MAX_RECOMMENDATION_CHARS:,}."
+            todo = "For a whole report, upload the file in this thread and I will draft every finding."
+            self.poster.reply(msg.channel, msg.thread_ts, error_message(problem, todo))
+            return
+        finding = make_finding(text)
+        view = self.store.findings.add_request(finding, msg.channel, msg.thread_ts, msg.user)
+        log.info("request finding %s from %s in %s", view.id, msg.user, msg.channel)
+        assistant = msg.surface is Surface.ASSISTANT
+        if assistant:
+            self.poster.assistant_status(msg.channel, msg.thread_ts, "is drafting a response…")
+            self.poster.assistant_title(msg.channel, msg.thread_ts, f"{finding.label}: {text[:60]}")
+        ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(finding))
+        self.store.findings.set_message(view.id, msg.channel, ts)
+        self.drafts.queue(DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant))
+
+    def follow_up(self, msg: Inbound, findings: list[FindingView]) -> None:
+        pick = pick_follow_up(findings, msg.text)
+        if pick.finding is None:
+            self.poster.reply(msg.channel, msg.thread_ts, notice(pick.problem))
+            return
+        if not pick.instruction:
+            self.poster.reply(msg.channel, msg.thread_ts, notice("Say what should change, e.g. 'make it shorter'."))
+            return
+        assistant = msg.surface is Surface.ASSISTANT
+        self.drafts.redraft(pick.finding, msg.user, pick.instruction, reply_to=msg.thread_ts, assistant=assistant)

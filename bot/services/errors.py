@@ -1,0 +1,40 @@
+"""Failures told to the user: what went wrong and what to do, never a stack trace, never the user's text."""
+
+from __future__ import annotations
+
+from bot.services.slack_files import FileFetchError
+from bot.slack.ui.common import refusal_text
+from drafting.llm import ChatModelError, ModelTimeoutError
+from drafting.report import NoFindingsError
+from retrieval.loaders import DocumentError
+from tracker.errors import TrackerError
+
+#: Failures with a known cause and a message for the user (as opposed to bugs, which are logged with a trace).
+EXPECTED = (ModelTimeoutError, ChatModelError, FileFetchError, DocumentError, NoFindingsError, TrackerError)
+
+
+def is_expected(error: Exception) -> bool:
+    return isinstance(error, EXPECTED)
+
+
+def describe_error(error: Exception, file_name: str = "") -> tuple[str, str]:
+    """(what went wrong, what to do) for the thread."""
+    where = file_name or "the report"
+    if isinstance(error, ModelTimeoutError):
+        return (
+            "The drafting model did not answer in time.",
+            "Press Regenerate to try again. If it keeps happening, an admin can raise RESPONDER_LLM_TIMEOUT "
+            "or set RESPONDER_LLM=composer for model-free drafts.",
+        )
+    if isinstance(error, ChatModelError):
+        return "The drafting model cannot run.", f"{error} An admin can check it with `responder model`."
+    if isinstance(error, FileFetchError | DocumentError):
+        return f"I could not read {where}.", str(error)
+    if isinstance(error, NoFindingsError):
+        return f"I found no findings in {where}.", str(error) + "."
+    if isinstance(error, TrackerError):
+        return "The answer was not updated.", refusal_text(error)
+    return (
+        f"Something went wrong ({type(error).__name__}).",
+        "Nothing already stored was lost. Try again; if it keeps happening, check the bot's log.",
+    )

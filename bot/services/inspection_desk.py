@@ -1,0 +1,185 @@
+"""What `/hmicfrs` and `responder deadlines` / `responder pack` do, in one place both front ends call.
+
+Inspections, deadlines, reminder offsets, comments, the pack and the learning loop. The dates are UK calendar
+days whatever the server's time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.services.inputs import DONE_STEPS, parse_days, parse_inspection_type, parse_step
+from retrieval.dates import format_date
+from retrieval.models import InspectionType
+from tracker.clock import UK, Clock, uk_today, utc_now
+from tracker.deadlines import explain_cc_comments
+from tracker.inspections import RECIPIENT_MARKS
+from tracker.learning import LearnResult, PackIndex, learn_from_published
+from tracker.pack_assembly import ExportedPack, build_pack, export_pack
+from tracker.repository import Repository
+from tracker.views import AnswerView, InspectionComments, InspectionSummary, InspectionView
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DONE_STEPS", "DoneResult", "InspectionDesk", "InspectionDetail"]
+
+
+# ── results ──────────────────────────────────────────────────────────────────────────────────────────────
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+
+class InspectionDetail(_Result):
+    """Everything `show` displays about one inspection, as of `today`."""
+
+    inspection: InspectionView
+    today: date
+    answers: list[AnswerView]
+    comments: InspectionComments
+
+    @property
+    def days_left(self) -> int:
+        return self.inspection.days_left(self.today)
+
+    @property
+    def deadline_line(self) -> str:
+        return self.inspection.deadline_line(self.today)
+
+    @property
+    def cc_line(self) -> str:
+        view = self.inspection
+        return explain_cc_comments(view.published, (view.cc_comments_due - view.published).days)
+
+
+class DoneResult(_Result):
+    inspection: InspectionView
+    step: str
+    learned: LearnResult | None = None
+    learn_error: str | None = None
+
+    @property
+    def message(self) -> str:
+        view, step = self.inspection, self.step
+        stamp = getattr(view, RECIPIENT_MARKS[step])
+        when = f" on {format_date(stamp.astimezone(UK).date())}" if stamp else ""
+        text = {
+            "published": f"The PCC's response to “{view.title}” is marked published{when}.",
+            "sent-hmicfrs": f"The response to “{view.title}” is marked sent to HMICFRS{when}.",
+            "sent-home-office": f"The response to “{view.title}” is marked sent to the Home Secretary{when}.",
+        }[step]
+        if self.learned is not None:
+            n = self.learned.precedents
+            text += (
+                f" {n} approved answer{'s' if n != 1 else ''} added to the library as precedents "
+                f"({self.learned.doc_id})."
+            )
+        if self.learn_error:
+            text += f" Adding its answers to the library failed ({self.learn_error}); run the same command again."
+        pending = [r.recipient.value for r in view.recipients if not r.done]
+        if step == "published" and pending:
+            text += f" Still to send to: {', '.join(pending)}."
+        return text
+
+
+# ── the service ──────────────────────────────────────────────────────────────────────────────────────────
+
+
+class InspectionDesk:
+    """Inspections, deadlines, reminder offsets, comments, the pack and the learning loop."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        force: str,
+        pcc_name: str = "",
+        cc_days: int = 28,
+        reminder_days: Sequence[int] = (28, 14, 7, 3, 1, 0),
+        index: Callable[[], PackIndex] | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.repo = repo
+        self.force = force
+        self.pcc_name = pcc_name
+        self.cc_days = cc_days
+        self.reminder_days = tuple(reminder_days)
+        self._index = index
+        self.clock = clock
+
+    def today(self) -> date:
+        return uk_today(self.clock)
+
+    def add(
+        self,
+        published: date,
+        title: str,
+        actor: str,
+        inspection_type: InspectionType | str | None = None,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> InspectionView:
+        return self.repo.inspections.create(
+            title=title,
+            published=published,
+            inspection_type=parse_inspection_type(inspection_type),
+            force=self.force,
+            channel=channel,
+            actor=actor,
+            cc_days=self.cc_days,
+            reminder_days=self.reminder_days,
+            thread_ts=thread_ts,
+        )
+
+    def open_inspections(self) -> list[InspectionSummary]:
+        return self.repo.inspections.list_open(self.today())
+
+    def show(self, inspection_id: int) -> InspectionDetail:
+        return InspectionDetail(
+            inspection=self.repo.inspections.get(inspection_id),
+            today=self.today(),
+            answers=self.repo.findings.answers(inspection_id),
+            comments=self.repo.inspections.comments(inspection_id),
+        )
+
+    def done(self, inspection_id: int, step: str, actor: str) -> DoneResult:
+        """Tick off a step; marking published also adds the approved answers to the library."""
+        result = self.mark(inspection_id, step, actor)
+        return self.learn(result) if result.step == "published" else result
+
+    def mark(self, inspection_id: int, step: str, actor: str) -> DoneResult:
+        """Only the (fast) mark: Slack acks after this and runs `learn` once it has answered."""
+        step = parse_step(step)
+        return DoneResult(inspection=self.repo.inspections.mark_recipient(inspection_id, step, actor), step=step)
+
+    def learn(self, result: DoneResult) -> DoneResult:
+        """The learning loop for a response just marked published; a failure keeps the mark and says so."""
+        if self._index is None:
+            return result
+        inspection_id = result.inspection.id
+        try:
+            learned = learn_from_published(self.repo, self._index(), inspection_id)
+        except Exception as error:  # the mark is stored; indexing can be retried by repeating the command
+            log.exception("Adding inspection %s to the library failed", inspection_id)
+            return result.model_copy(update={"learn_error": type(error).__name__})
+        return result.model_copy(update={"learned": learned})
+
+    def remind(self, inspection_id: int, days: str | Sequence[int], actor: str) -> InspectionView:
+        return self.repo.inspections.set_reminder_days(inspection_id, parse_days(days), actor)
+
+    def set_comments(
+        self, inspection_id: int, actor: str, pcc: str | None = None, chief_constable: str | None = None
+    ) -> InspectionComments:
+        return self.repo.inspections.set_comments(inspection_id, actor, pcc, chief_constable)
+
+    def export_pack(self, inspection_id: int, out_dir: Path, watermark: bool = False) -> ExportedPack:
+        return export_pack(self.repo, inspection_id, out_dir, self.pcc_name, watermark)
+
+    def check_pack(self, inspection_id: int, watermark: bool = False) -> None:
+        """The s.55(5B) completeness check alone (fast): raises PackIncomplete while answers are missing."""
+        build_pack(self.repo, inspection_id, self.pcc_name, watermark)

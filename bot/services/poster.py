@@ -1,0 +1,82 @@
+"""Every write to Slack goes through one `SlackPoster`: replies, updates, ephemeral notes, files, assistant status.
+
+One place means one way to post: unfurls off, the fallback text beside the blocks, and best-effort calls (the
+assistant panel's status and title exist only in assistant threads) that never stop the work they decorate.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.ui.common import MessagePayload
+
+log = logging.getLogger(__name__)
+
+
+class SlackPoster:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    @property
+    def token(self) -> str:
+        return self.client.token or ""
+
+    def reply(self, channel: str, thread_ts: str | None, payload: MessagePayload, *, broadcast: bool = False) -> str:
+        """Post in a thread (or the channel when `thread_ts` is None); returns the new message's ts."""
+        extra = {"reply_broadcast": True} if broadcast else {}
+        response = self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=payload.text,
+            blocks=payload.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            **extra,
+        )
+        return str(response["ts"])
+
+    def update(self, channel: str, ts: str, payload: MessagePayload) -> None:
+        self.client.chat_update(channel=channel, ts=ts, text=payload.text, blocks=payload.blocks)
+
+    def ephemeral(self, channel: str, user: str, payload: MessagePayload, thread_ts: str | None = None) -> None:
+        self.client.chat_postEphemeral(
+            channel=channel, user=user, text=payload.text, blocks=payload.blocks, thread_ts=thread_ts
+        )
+
+    def upload_text(self, channel: str, thread_ts: str, content: str, filename: str, title: str, comment: str) -> None:
+        self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=content,
+            filename=filename,
+            title=title,
+            initial_comment=comment,
+        )
+
+    def upload_files(self, channel: str, thread_ts: str | None, files: list[tuple[Path, str]], comment: str) -> None:
+        """Several files in one message: (path, title) each."""
+        uploads = [{"file": str(path), "filename": path.name, "title": title} for path, title in files]
+        self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment)
+
+    def open_modal(self, trigger_id: str, view: dict[str, object]) -> None:
+        self.client.views_open(trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user: str, view: dict[str, object]) -> None:
+        self.client.views_publish(user_id=user, view=view)
+
+    def assistant_status(self, channel: str, thread_ts: str, status: str) -> None:
+        """Best effort: the status only exists in assistant threads, and a refusal must not stop drafting."""
+        try:
+            self.client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=status)
+        except SlackApiError as error:
+            log.debug("assistant status not set: %s", error.response.get("error"))
+
+    def assistant_title(self, channel: str, thread_ts: str, title: str) -> None:
+        try:
+            self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
+        except SlackApiError as error:
+            log.debug("assistant title not set: %s", error.response.get("error"))

@@ -1,0 +1,113 @@
+"""The reminder sweeper: once a minute, claim due reminder slots and post each to its inspection's channel.
+
+Each sweep also forgets Slack delivery keys older than Slack's retry window, so that table stays small.
+
+Exactly-once comes from the tracker (tracker.reminders: a unique key per slot, claimed in a transaction),
+so any number of bot instances can sweep the same database. A post that fails gives its slot back for the
+next sweep, on any instance; one that succeeds is marked posted. The clock is injected and the thread is
+stoppable, so tests drive sweeps by hand at simulated times.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+from bot.services.poster import SlackPoster
+from bot.slack.ui.reminders import reminder_message
+from tracker.clock import Clock, utc_now
+from tracker.events import EVENT_RETENTION
+from tracker.reminders import ReminderToPost
+from tracker.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 60.0
+
+
+def instance_name() -> str:
+    """Who holds a claim: host, process and a random suffix (two instances in one process differ too)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class ReminderSweeper:
+    def __init__(
+        self,
+        store: Repository,
+        poster: SlackPoster,
+        clock: Clock = utc_now,
+        *,
+        instance_id: str | None = None,
+        interval: float = SWEEP_SECONDS,
+        after_sweep: Callable[[], object] | None = None,
+    ) -> None:
+        self.store = store
+        self.poster = poster
+        self.clock = clock
+        self.instance_id = instance_id or instance_name()
+        self.interval = interval
+        self.after_sweep = after_sweep
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sweep_once(self) -> list[ReminderToPost]:
+        """Claim what is due now and post it; returns the reminders this call posted."""
+        claimed = self.store.reminders.claim_due(self.instance_id, self.clock())
+        posted = [reminder for reminder in claimed if self._post(reminder)]
+        self.store.events.prune(self.clock() - EVENT_RETENTION)
+        if self.after_sweep is not None:
+            try:
+                self.after_sweep()
+            except Exception:
+                log.exception("after-sweep hook failed")
+        return posted
+
+    def _post(self, reminder: ReminderToPost) -> bool:
+        if not reminder.channel_id:
+            # Added from the command line without a channel: nowhere to post, and retrying cannot help.
+            log.warning("inspection %s has no channel; reminder %s not posted", reminder.inspection_id, reminder.kind)
+            self.store.reminders.mark_posted(reminder.reminder_id, self.clock())
+            return False
+        payload = reminder_message(reminder)
+        try:
+            # In the thread and visible in the channel.
+            self.poster.reply(reminder.channel_id, reminder.thread_ts, payload, broadcast=bool(reminder.thread_ts))
+        except Exception:
+            log.exception("posting reminder %s failed; the slot is released for the next sweep", reminder.reminder_id)
+            self.store.reminders.release(reminder.reminder_id)
+            return False
+        self.store.reminders.mark_posted(reminder.reminder_id, self.clock())
+        return True
+
+    # ── the background thread ────────────────────────────────────────────────────────────────────────────
+
+    def start(self) -> ReminderSweeper:
+        if self._thread is not None:
+            raise RuntimeError("the reminder sweeper is already running")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="reminder-sweeper", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.sweep_once()
+            except Exception:  # a database hiccup must not end reminders for good
+                log.exception("reminder sweep failed; trying again in %.0f s", self.interval)
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

@@ -1,0 +1,191 @@
+"""A report uploaded in Slack: fetch it, parse its findings, store them, and draft every one in order.
+
+The file is claimed first (a message event and a `file_shared` event may both announce it). One threaded reply
+per finding is posted before any drafting starts, in report order, and the summary at the top of the thread
+shows progress; reviewers may act on each answer as soon as it is drafted.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from bot.services.draft_queue import DraftJob, DraftQueue
+from bot.services.errors import describe_error
+from bot.services.poster import SlackPoster
+from bot.services.slack_files import FileFetchError, check_supported, download, file_info
+from bot.services.threads import is_ours
+from bot.services.workers import JobRunner
+from bot.slack.inbound import Inbound, SlackFile, Surface, published_from_text
+from bot.slack.ui.common import error_message, progress_message
+from bot.slack.ui.draft_card import drafting_placeholder
+from bot.slack.ui.report import Progress, ReportSummary, report_summary
+from drafting.report import Report, parse_report
+from retrieval.loaders import read_text
+from tracker.clock import Clock, uk_today
+from tracker.repository import Repository
+from tracker.views import FindingView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """Where uploads are read, which Web API host may receive the token, and the office's force."""
+
+    uploads_dir: Path
+    api_url: str | None
+    force: str
+
+
+class ReportIntake:
+    def __init__(
+        self,
+        store: Repository,
+        poster: SlackPoster,
+        drafts: DraftQueue,
+        jobs: JobRunner,
+        settings: IntakeSettings,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.poster = poster
+        self.drafts = drafts
+        self.jobs = jobs
+        self.settings = settings
+        self.clock = clock
+
+    def start(self, msg: Inbound, file: SlackFile, extra: int = 0) -> None:
+        """Claim the file, say it is being read, and read it on the background pool."""
+        if not self.store.events.claim(f"file:{file.id}"):
+            return
+        name = file.name or "the report"
+        text = f"Reading {name}…" + (" (I read one report per thread; upload others in new threads.)" if extra else "")
+        if msg.surface is Surface.ASSISTANT:
+            self.poster.assistant_status(msg.channel, msg.thread_ts, "is reading the report…")
+        ts = self.poster.reply(msg.channel, msg.thread_ts, progress_message(text))
+        self.jobs.submit(self.run, msg, file, ts)
+
+    def file_shared(self, file_id: str, channel: str, user: str) -> None:
+        """A `file_shared` event: only reports shared in a DM or in one of our threads are ours."""
+        self.jobs.submit(self._file_shared, file_id, channel, user)
+
+    def _file_shared(self, file_id: str, channel: str, user: str) -> None:
+        try:
+            shared = file_info(self.poster.client, file_id)
+        except FileFetchError:
+            log.info("file %s: files.info refused; ignoring the file_shared event", file_id)
+            return
+        share = shared.share_in(channel)
+        if share is None:
+            return
+        thread_ts = share.get("thread_ts") or share["ts"]
+        direct = channel.startswith("D")
+        if not direct and not is_ours(self.store, channel, thread_ts):
+            return
+        msg = Inbound(
+            channel=channel,
+            thread_ts=thread_ts,
+            ts=share["ts"],
+            user=user,
+            text="",
+            surface=Surface.DM if direct else Surface.THREAD,
+            files=(SlackFile(shared.id, shared.name),),
+            in_thread=bool(share.get("thread_ts")),
+        )
+        self.start(msg, msg.files[0])
+
+    def run(self, msg: Inbound, file: SlackFile, summary_ts: str) -> None:
+        try:
+            report, name = self._read(file)
+        except Exception as error:
+            problem, todo = describe_error(error, file.name)
+            log.info("report %s could not be read: %s", file.id, type(error).__name__)
+            self.poster.update(msg.channel, summary_ts, error_message(problem, todo))
+            if msg.surface is Surface.ASSISTANT:
+                self.poster.assistant_status(msg.channel, msg.thread_ts, "")
+            return
+        findings, summary = self._store(msg, report, name)
+        for view in findings:
+            self.drafts.claim(view.id)
+        try:
+            self._draft_all(msg, findings, summary, summary_ts)
+        except Exception as error:  # e.g. Slack refusing a post: say so; the stored findings stay
+            log.exception("report %s: drafting stopped", file.id)
+            problem, todo = describe_error(error, name)
+            self.poster.reply(msg.channel, msg.thread_ts, error_message(problem, todo))
+        finally:
+            for view in findings:
+                self.drafts.release(view.id)
+
+    def _draft_all(self, msg: Inbound, findings: list[FindingView], summary: ReportSummary, summary_ts: str) -> None:
+        """One threaded reply per finding (all posted first, in report order), then drafted one by one."""
+        progress = Progress(total=len(findings))
+        self._show_summary(msg, summary_ts, summary, progress)
+        messages = []
+        for view in findings:
+            ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(view.to_finding(), "Waiting…"))
+            self.store.findings.set_message(view.id, msg.channel, ts)
+            messages.append(ts)
+        assistant = msg.surface is Surface.ASSISTANT
+        for i, (view, ts) in enumerate(zip(findings, messages, strict=True)):
+            progress = progress.model_copy(update={"done": i})
+            self._show_summary(msg, summary_ts, summary, progress)
+            job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant)
+            if not self.drafts.run(job):
+                progress = progress.model_copy(update={"failed": progress.failed + 1})
+            self.drafts.release(view.id)  # reviewers may act on this one while the rest draft
+        progress = progress.model_copy(update={"done": len(findings), "finished": True})
+        self._show_summary(msg, summary_ts, summary, progress)
+
+    def _show_summary(self, msg: Inbound, ts: str, summary: ReportSummary, progress: Progress) -> None:
+        self.poster.update(msg.channel, ts, report_summary(summary, progress, uk_today(self.clock)))
+
+    def _read(self, file: SlackFile) -> tuple[Report, str]:
+        shared = file_info(self.poster.client, file.id)
+        check_supported(shared)
+        folder = self.settings.uploads_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = download(shared, self.poster.token, self.settings.api_url, folder)
+        try:
+            return parse_report(read_text(path), name=shared.name), shared.name
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)  # the stored findings are the record, not the file
+
+    def _store(self, msg: Inbound, report: Report, name: str) -> tuple[list[FindingView], ReportSummary]:
+        title = report.title or Path(name).stem
+        published: date | None = report.published or published_from_text(msg.text)
+        existing = self.store.inspections.by_thread(msg.channel, msg.thread_ts)
+        inspection_id = None
+        if existing is not None:  # e.g. `/hmicfrs add` made the inspection; the report lands in its thread
+            findings = self.store.findings.add(existing.id, report.findings, actor=msg.user)
+            title, published, inspection_id = existing.title, existing.published, existing.id
+        elif published is not None:
+            inspection = self.store.inspections.create(
+                title,
+                published,
+                report.inspection_type,
+                self.settings.force,
+                msg.channel,
+                msg.user,
+                thread_ts=msg.thread_ts,
+            )
+            findings = self.store.findings.add(inspection.id, report.findings, actor=msg.user)
+            inspection_id = inspection.id
+        else:  # no date: no deadline to track, but the drafts are still stored and reviewed
+            findings = [
+                self.store.findings.add_request(f, msg.channel, msg.thread_ts, msg.user) for f in report.findings
+            ]
+        log.info("report %s: %d findings, inspection %s", name, len(findings), inspection_id)
+        summary = ReportSummary(
+            title=title,
+            inspection_type=report.inspection_type,
+            published=published,
+            findings=[f.to_finding() for f in findings],
+            file_name=name,
+            inspection_id=inspection_id,
+        )
+        return findings, summary

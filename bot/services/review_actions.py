@@ -1,0 +1,177 @@
+"""Reviewers' buttons and modals on a draft: approve, reopen, regenerate, request changes, edit.
+
+Each decision is recorded through the tracker (which checks the state, the policy and the version the person
+saw); a refusal comes back to that person alone, ephemerally. After a decision the message is rebuilt from the
+store, and the `on_change` hooks (the App Home dashboard) hear that approvals moved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.services.draft_queue import DraftQueue
+from bot.services.poster import SlackPoster
+from bot.services.reviewers import ReviewerDirectory
+from bot.slack.ui.common import notice, refusal_text
+from bot.slack.ui.modals import ModalContext, TooLongToEdit, edit_modal, request_changes_modal
+from tracker.errors import TrackerError
+from tracker.repository import Repository
+from tracker.review import ReviewAction, ReviewSnapshot, transition
+from tracker.views import FindingView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button press on a draft message."""
+
+    finding_id: int
+    version: int
+    user: str
+    channel: str
+    message_ts: str
+    thread_ts: str | None = None
+    trigger_id: str = ""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A modal submission: `error` goes back into the modal; otherwise ack, then run `then`."""
+
+    error: str | None = None
+    then: Callable[[], None] | None = None
+
+
+class ReviewActions:
+    def __init__(
+        self, store: Repository, poster: SlackPoster, drafts: DraftQueue, reviewers: ReviewerDirectory
+    ) -> None:
+        self.store = store
+        self.poster = poster
+        self.drafts = drafts
+        self.reviewers = reviewers
+        #: Called after a review decision changes what is approved (the App Home dashboard listens here).
+        self.on_change: list[Callable[[], None]] = []
+
+    # ── buttons ──────────────────────────────────────────────────────────────────────────────────────────
+
+    def approve(self, click: Click) -> None:
+        self._decide(click, ReviewAction.APPROVE)
+
+    def reopen(self, click: Click) -> None:
+        self._decide(click, ReviewAction.REOPEN)
+
+    def regenerate(self, click: Click) -> None:
+        finding = self._current(click)
+        if finding is None:
+            return
+        self.drafts.redraft(finding, click.user, None, refuse=lambda text: self.tell(click, text))
+
+    def open_request_changes(self, click: Click) -> None:
+        finding = self._current(click, ReviewAction.REQUEST_CHANGES)
+        if finding is None:
+            return
+        self.poster.open_modal(click.trigger_id, request_changes_modal(_context(click), finding.label))
+
+    def open_edit(self, click: Click) -> None:
+        finding = self._current(click, ReviewAction.EDIT)
+        latest = self.store.drafts.latest(click.finding_id) if finding else None
+        if finding is None or latest is None:
+            return
+        try:
+            view = edit_modal(_context(click), finding.label, latest.text)
+        except TooLongToEdit as problem:
+            self.tell(click, str(problem))
+            return
+        self.poster.open_modal(click.trigger_id, view)
+
+    def tell(self, click: Click, text: str) -> None:
+        """A refusal or note for the person who clicked, and no one else."""
+        self.poster.ephemeral(click.channel, click.user, notice(f":no_entry_sign: {text}"), click.thread_ts)
+
+    def _decide(self, click: Click, action: ReviewAction) -> None:
+        try:
+            outcome = self.store.reviews.record(
+                click.finding_id,
+                click.user,
+                self.reviewers.groups_of(click.user),
+                action,
+                expected_version=click.version,
+            )
+        except TrackerError as refusal:
+            self.tell(click, refusal_text(refusal))
+            return
+        log.info("finding %s: %s by %s (%s)", click.finding_id, action.value, click.user, outcome.state_after)
+        self.drafts.show(click.finding_id, click.channel, click.message_ts)
+        self.changed()
+
+    def changed(self) -> None:
+        for hook in self.on_change:
+            try:
+                hook()
+            except Exception:  # a listener's failure (e.g. the dashboard) must not undo a recorded decision
+                log.exception("change hook failed")
+
+    def _current(self, click: Click, action: ReviewAction = ReviewAction.DRAFT) -> FindingView | None:
+        """The finding if the click is on its latest version and `action` is allowed now; else say why."""
+        try:
+            finding = self.store.findings.get(click.finding_id)
+        except TrackerError as problem:
+            self.tell(click, refusal_text(problem))
+            return None
+        if finding.latest_version != click.version:
+            self.tell(
+                click,
+                f"This message shows v{click.version}, but {finding.label} is now at "
+                f"v{finding.latest_version}; use the buttons on the updated message.",
+            )
+            return None
+        try:
+            transition(ReviewSnapshot(state=finding.state, version=finding.latest_version), action)
+        except TrackerError as refusal:
+            self.tell(click, refusal_text(refusal))
+            return None
+        return finding
+
+    # ── modal submissions ────────────────────────────────────────────────────────────────────────────────
+
+    def submit_request_changes(self, ctx: ModalContext, user: str, comment: str) -> Submitted:
+        if not comment:
+            return Submitted("Say what should change: the redraft follows your comment.")
+        if self.drafts.is_drafting(ctx.finding_id):
+            return Submitted("A new version is being drafted right now; wait for it, then ask for changes on it.")
+        try:
+            outcome = self.store.reviews.record(
+                ctx.finding_id, user, (), ReviewAction.REQUEST_CHANGES, comment=comment, expected_version=ctx.version
+            )
+        except TrackerError as refusal:
+            return Submitted(refusal_text(refusal))
+
+        def redraft() -> None:
+            log.info("finding %s: changes requested by %s", ctx.finding_id, user)
+            self.drafts.redraft(outcome.finding, user, comment, check=False)
+
+        return Submitted(then=redraft)
+
+    def submit_edit(self, ctx: ModalContext, user: str, text: str) -> Submitted:
+        if not text:
+            return Submitted("The text is empty; type the full answer you want to keep.")
+        try:
+            self.store.reviews.record(
+                ctx.finding_id, user, (), ReviewAction.EDIT, expected_version=ctx.version, new_text=text
+            )
+        except TrackerError as refusal:
+            return Submitted(refusal_text(refusal))
+
+        def show_and_notify() -> None:
+            self.drafts.show(ctx.finding_id, ctx.channel, ctx.message_ts, upload_to="")
+            self.changed()
+
+        return Submitted(then=show_and_notify)
+
+
+def _context(click: Click) -> ModalContext:
+    return ModalContext(f=click.finding_id, v=click.version, c=click.channel, ts=click.message_ts)

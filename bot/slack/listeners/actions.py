@@ -1,0 +1,73 @@
+"""Buttons on a draft message. Each acks at once, then asks the review actions; refusals come back ephemerally."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.services.review_actions import Click, ReviewActions
+from bot.slack import constants as c
+from bot.slack.deps import BotDeps
+from bot.slack.ui.common import BadPayload, parse_button_value
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: BotDeps) -> None:
+    reviews = deps.reviews
+    handlers: dict[str, Callable[[Click], None]] = {
+        c.ACTION_APPROVE: reviews.approve,
+        c.ACTION_REOPEN: reviews.reopen,
+        c.ACTION_REGENERATE: reviews.regenerate,
+        c.ACTION_REQUEST_CHANGES: reviews.open_request_changes,
+        c.ACTION_EDIT: reviews.open_edit,
+    }
+    for action_id, handler in handlers.items():
+        app.action(action_id, middleware=[ack_at_once])(_listener(reviews, handler))
+
+
+def ack_at_once(ack: Ack, next: Callable[[], None]) -> None:
+    """Ack in the request's own thread, before the listener waits for a free worker in the pool."""
+    ack()
+    next()
+
+
+def _listener(reviews: ReviewActions, handler: Callable[[Click], None]) -> Callable[..., None]:
+    def on_click(body: dict[str, Any]) -> None:
+        try:
+            click = click_from(body)
+        except BadPayload:
+            log.warning("unrecognised button payload on %s", body.get("container", {}).get("message_ts"))
+            return
+        try:
+            handler(click)
+        except Exception:
+            log.exception("button %s on finding %s failed", body["actions"][0].get("action_id"), click.finding_id)
+            reviews.tell(
+                click,
+                "Something went wrong handling that click. Reload the thread to see where the answer stands "
+                "before trying again.",
+            )
+
+    on_click.__name__ = f"on_{handler.__name__}"
+    return on_click
+
+
+def click_from(body: dict[str, Any]) -> Click:
+    action = (body.get("actions") or [{}])[0]
+    ref = parse_button_value(action.get("value", ""))
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    return Click(
+        finding_id=ref.finding_id,
+        version=ref.version,
+        user=(body.get("user") or {}).get("id", ""),
+        channel=channel,
+        message_ts=container.get("message_ts") or message.get("ts", ""),
+        thread_ts=message.get("thread_ts"),
+        trigger_id=body.get("trigger_id", ""),
+    )

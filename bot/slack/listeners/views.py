@@ -1,0 +1,65 @@
+"""Modal submissions: a change request (stored, then redrafted with the comment) or an edit (a new version).
+
+The decision is recorded before the ack, so a refusal (stale version, approved answer, empty text) is shown
+inside the modal; after a successful ack the message is updated and any redraft is queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.services.review_actions import Submitted
+from bot.slack import constants as c
+from bot.slack.deps import BotDeps
+from bot.slack.listeners.failures import told_in_thread
+from bot.slack.ui.common import BadPayload, truncate
+from bot.slack.ui.modals import comment_from_view, edited_text_from_view, parse_modal_context
+
+log = logging.getLogger(__name__)
+MAX_MODAL_ERROR = 300
+
+
+def register(app: App, deps: BotDeps) -> None:
+    reviews = deps.reviews
+
+    @app.view(c.VIEW_REQUEST_CHANGES)
+    def on_request_changes(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            ctx = parse_modal_context(view.get("private_metadata", ""))
+        except BadPayload:
+            ack(
+                response_action="errors",
+                errors={c.INPUT_COMMENT_BLOCK: "This form is out of date; close it."},
+            )
+            return
+        result = reviews.submit_request_changes(ctx, _user(body), comment_from_view(view))
+        with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
+            _finish(ack, result, c.INPUT_COMMENT_BLOCK)
+
+    @app.view(c.VIEW_EDIT)
+    def on_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        first = f"{c.INPUT_EDIT_BLOCK_PREFIX}0"
+        try:
+            ctx = parse_modal_context(view.get("private_metadata", ""))
+        except BadPayload:
+            ack(response_action="errors", errors={first: "This form is out of date; close it."})
+            return
+        result = reviews.submit_edit(ctx, _user(body), edited_text_from_view(view, ctx))
+        with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
+            _finish(ack, result, first)
+
+
+def _finish(ack: Ack, result: Submitted, block_id: str) -> None:
+    if result.error:
+        ack(response_action="errors", errors={block_id: truncate(result.error, MAX_MODAL_ERROR)})
+        return
+    ack()
+    if result.then is not None:
+        result.then()
+
+
+def _user(body: dict[str, Any]) -> str:
+    return (body.get("user") or {}).get("id", "")

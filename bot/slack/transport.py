@@ -1,0 +1,105 @@
+"""How Slack reaches the app: Socket Mode (no public URL), or HTTP through Bolt's WSGI adapter under waitress.
+
+HTTP mode: events, interactivity and slash commands all POST to `/slack/events`, where Bolt's
+`SlackRequestHandler` verifies each signature and dispatches; `GET /health` answers 200 for a load balancer.
+waitress gives each request a worker from its thread pool, so one slow request never delays another's ack,
+and it refuses bodies over `MAX_BODY_BYTES` before they reach Bolt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import create_server
+from waitress.server import BaseWSGIServer
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/health"
+MAX_BODY_BYTES = 5 * 1024 * 1024
+HTTP_THREADS = 16
+#: Enough queued connections that a burst of clicks is not reset while every worker is busy.
+BACKLOG = 256
+
+
+def wsgi_app(app: App, path: str = EVENTS_PATH) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
+    """Bolt's WSGI adapter at `path`, plus the health check."""
+    slack = SlackRequestHandler(app, path=path)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return application
+
+
+class HttpServer:
+    """The HTTP transport: start on a background thread (tests, benchmarks) or serve in the foreground."""
+
+    def __init__(self, app: App, host: str = "0.0.0.0", port: int = 3000, *, threads: int = HTTP_THREADS) -> None:
+        server = create_server(
+            wsgi_app(app),
+            host=host,
+            port=port,
+            threads=threads,
+            backlog=BACKLOG,
+            max_request_body_size=MAX_BODY_BYTES,
+            ident="responder",
+        )
+        assert isinstance(server, BaseWSGIServer)  # one host and port: a single listening socket
+        self._server = server
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.effective_host}:{self.port}{EVENTS_PATH}"
+
+    def serve_forever(self) -> None:
+        log.info("Listening for Slack on %s", self.url)
+        self._server.run()
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="slack-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and the listening socket, then the worker threads.
+
+        waitress has no stop call for a server running on another thread; closing every dispatcher in its map
+        ends the loop (the approach of WebTest's StopableWSGIServer).
+        """
+        server: Any = self._server
+        while server._map:
+            for dispatcher in list(server._map.values()):
+                dispatcher.handle_close()
+        server.task_dispatcher.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> HttpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_socket_mode(app: App, app_token: str) -> None:
+    """Connect out to Slack over a WebSocket and serve until interrupted."""
+    SocketModeHandler(app, app_token).start()

@@ -1,0 +1,132 @@
+"""The two modals on a draft: request changes (a comment the redraft follows) and edit (the text itself)."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.slack import constants as c
+from bot.slack.ui.common import BadPayload, Block, escape, section, split_text, truncate
+
+
+class ModalContext(BaseModel):
+    """Carried in a modal's private_metadata so the submission knows which message and version it is about."""
+
+    finding_id: int = Field(..., alias="f")
+    version: int = Field(..., alias="v")
+    channel: str = Field("", alias="c")
+    message_ts: str = Field("", alias="ts")
+    joiners: list[str] = Field(default_factory=list, alias="j")
+
+    model_config = {"populate_by_name": True}
+
+    def dump(self) -> str:
+        return json.dumps(self.model_dump(by_alias=True), separators=(",", ":"))
+
+
+def parse_modal_context(private_metadata: str) -> ModalContext:
+    try:
+        return ModalContext.model_validate(json.loads(private_metadata))
+    except (ValueError, ValidationError) as exc:
+        raise BadPayload("unrecognised modal metadata") from exc
+
+
+def request_changes_modal(ctx: ModalContext, label: str) -> Block:
+    return {
+        "type": "modal",
+        "callback_id": c.VIEW_REQUEST_CHANGES,
+        "private_metadata": ctx.dump(),
+        "title": {"type": "plain_text", "text": truncate("Request changes", c.MAX_MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": "Redraft"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(f"What should change in *{escape(label)}*, v{ctx.version}? The redraft will follow it."),
+            {
+                "type": "input",
+                "block_id": c.INPUT_COMMENT_BLOCK,
+                "label": {"type": "plain_text", "text": "Your comment"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": c.INPUT_COMMENT_ACTION,
+                    "multiline": True,
+                    "max_length": c.MAX_INPUT_INITIAL_VALUE,
+                    "placeholder": {"type": "plain_text", "text": "e.g. Mention the MASH audit; shorter"},
+                },
+            },
+        ],
+    }
+
+
+class TooLongToEdit(ValueError):
+    """The draft needs more input boxes than a modal can hold."""
+
+
+def edit_modal(ctx: ModalContext, label: str, text: str) -> Block:
+    """The text prefilled, split across several inputs when longer than Slack's 3,000-character initial_value.
+
+    The whitespace between parts is kept in private_metadata, so saving without changes gives back the same
+    text exactly.
+    """
+    parts = split_text(text, c.MAX_INPUT_INITIAL_VALUE)
+    if len(parts) > c.MAX_MODAL_BLOCKS - 1:
+        raise TooLongToEdit(
+            f"This draft is {len(text):,} characters: too long to edit in Slack. Download it, edit it, "
+            "and paste the new text as a reply in the thread."
+        )
+    ctx = ctx.model_copy(update={"joiners": [joiner for _, joiner in parts[:-1]]})
+    metadata = ctx.dump()
+    if len(metadata) > c.MAX_PRIVATE_METADATA:
+        raise TooLongToEdit("This draft has too many parts to edit in Slack; paste the new text in the thread")
+    intro = f"Edit *{escape(label)}*, v{ctx.version}. Saving stores a new version for review."
+    if len(parts) > 1:
+        intro += f" The text is in {len(parts)} parts because Slack limits each box to 3,000 characters."
+    blocks: list[Block] = [section(intro)]
+    for i, (piece, _) in enumerate(parts):
+        label_text = "Draft" if len(parts) == 1 else f"Draft, part {i + 1} of {len(parts)}"
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"{c.INPUT_EDIT_BLOCK_PREFIX}{i}",
+                "label": {"type": "plain_text", "text": label_text},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": c.INPUT_EDIT_ACTION,
+                    "multiline": True,
+                    "max_length": c.MAX_INPUT_INITIAL_VALUE,
+                    "initial_value": piece,
+                },
+                "optional": len(parts) > 1,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": c.VIEW_EDIT,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": truncate("Edit the draft", c.MAX_MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": "Save version"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def comment_from_view(view: Block) -> str:
+    values = view.get("state", {}).get("values", {})
+    return (values.get(c.INPUT_COMMENT_BLOCK, {}).get(c.INPUT_COMMENT_ACTION, {}).get("value") or "").strip()
+
+
+def edited_text_from_view(view: Block, ctx: ModalContext) -> str:
+    """Re-join the parts with the whitespace that separated them; a part left empty is dropped."""
+    values = view.get("state", {}).get("values", {})
+    pieces = []
+    i = 0
+    while (block := values.get(f"{c.INPUT_EDIT_BLOCK_PREFIX}{i}")) is not None:
+        pieces.append(block.get(c.INPUT_EDIT_ACTION, {}).get("value") or "")
+        i += 1
+    out = ""
+    for i, piece in enumerate(pieces):
+        if not piece:
+            continue
+        joiner = ctx.joiners[i - 1] if 0 < i <= len(ctx.joiners) else "\n\n"
+        out += (joiner if out else "") + piece
+    return out.strip()

@@ -1,0 +1,456 @@
+"""`/hmicfrs`, reminders and App Home end to end: signed requests to the real Bolt app, a loopback fake Slack.
+
+The clock is injected into the app and the store, so deadlines, reminder slots and overdue days are
+simulated; request signatures still use real time, as Slack's do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from docx import Document
+from typer.testing import CliRunner
+
+from bot.cli.main import app as cli_app
+from bot.composition import build_core, build_slack
+from bot.services.reminder_sweeper import ReminderSweeper
+from bot.settings import Settings
+from bot.slack.app import SlackBot
+from bot.slack.transport import HttpServer
+from tests.support.inspections import ANSWERS, REVIEWER, TITLE, approve_all
+from tests.support.slack_fake import APP_ID, TEAM_ID, FakeSlack, SlackSender, iter_texts
+from tests.support.store import FakeClock, draft, findings
+from tracker.repository import Repository
+
+SECRET = "test-signing-secret"
+CHANNEL = "C_REVIEWS"
+LEAD = "U_LEAD"
+ADD = f"add 8 Dec 2023 {TITLE} <#{CHANNEL}|reviews> --type national"
+
+
+def at(year: int, month: int, day: int, hour: int = 9) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+@dataclass
+class Running:
+    bot: SlackBot
+    server: HttpServer
+    sender: SlackSender
+    store: Repository
+    slack_base: str
+
+    def slash(self, text: str, user: str = LEAD, channel: str = CHANNEL) -> dict[str, Any]:
+        """A signed `/hmicfrs` request; returns the ack body (the ephemeral reply), which must come at once."""
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": APP_ID,
+                "channel_id": channel,
+                "channel_name": "reviews",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/hmicfrs",
+                "text": text,
+                "response_url": f"{self.slack_base}/response/commands/T0001/1/abc",
+                "trigger_id": "trigger-1",
+            }
+        )
+        response = self.sender.post(body, "application/x-www-form-urlencoded")
+        assert response.status == 200, response.body
+        assert response.seconds < 3.0, "Slack needs the ack within 3 seconds"
+        return json.loads(response.body) if response.body else {}
+
+    def sweeper(self, clock: FakeClock, instance_id: str) -> ReminderSweeper:
+        return ReminderSweeper(self.store, self.bot.deps.poster, clock, instance_id=instance_id)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.bot.close()
+        self.store.close()
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, slack: FakeSlack, clock: FakeClock) -> None:
+        self.tmp_path, self.slack, self.clock = tmp_path, slack, clock
+        self.running: list[Running] = []
+
+    def start(self) -> Running:
+        """One bot instance; several share the one database file, as several processes would."""
+        settings = Settings(
+            data_dir=self.tmp_path / "data",
+            database_url=f"sqlite:///{self.tmp_path / 'responder.db'}",
+            force="Northumbria",
+            pcc_name="Susan Dungworth",
+            slack_bot_token="xoxb-test-token",
+            slack_signing_secret=SECRET,
+            slack_api_url=self.slack.api_url,
+        )
+        core = build_core(settings, clock=self.clock)
+        bot = build_slack(core, token_verification_enabled=False)
+        server = HttpServer(bot.app, "127.0.0.1", 0).start()
+        running = Running(bot, server, SlackSender(server.url, SECRET), core.store, self.slack.base)
+        self.running.append(running)
+        return running
+
+    def close(self) -> None:
+        for running in self.running:
+            running.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(at(2023, 12, 10))
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def harness(tmp_path: Path, slack: FakeSlack, clock: FakeClock) -> Iterator[Harness]:
+    made = Harness(tmp_path, slack, clock)
+    yield made
+    made.close()
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def text_of(reply: dict[str, Any]) -> str:
+    """What a person reads: the blocks' text, whitespace folded, Slack's escapes undone."""
+    return unescape(" ".join(" ".join(iter_texts(reply.get("blocks", []))).split()))
+
+
+def posts(slack: FakeSlack, channel: str = CHANNEL) -> list[dict[str, Any]]:
+    return [call.body for call in slack.of("chat.postMessage") if call.get("channel") == channel]
+
+
+def post_text(body: dict[str, Any]) -> str:
+    return text_of(body)
+
+
+def add_inspection(running: Running, slack: FakeSlack) -> tuple[int, str]:
+    """`/hmicfrs add …` in #reviews; returns the new inspection's id and the ts of its announcement (thread)."""
+    reply = running.slash(ADD)
+    assert reply["response_type"] == "ephemeral"
+    match = re.search(r"Added inspection #(\d+)", text_of(reply))
+    assert match, text_of(reply)
+    inspection_id = int(match.group(1))
+    slack.wait_for(lambda _: running.store.inspections.get(inspection_id).thread_ts, what="the announcement's thread")
+    thread_ts = str(running.store.inspections.get(inspection_id).thread_ts)
+    assert (CHANNEL, thread_ts) in slack.messages
+    return inspection_id, thread_ts
+
+
+# ── add, list, show, help ────────────────────────────────────────────────────────────────────────────────
+
+
+def test_add_by_slash_command_announces_it_and_lists_it_with_the_right_last_day(
+    harness: Harness, slack: FakeSlack
+) -> None:
+    running = harness.start()
+    inspection_id, thread_ts = add_inspection(running, slack)
+
+    announcement = posts(slack)[0]
+    assert "thread_ts" not in announcement or not announcement["thread_ts"]
+    said = post_text(announcement)
+    assert "Last day 1 Feb 2024" in said and "56 days beginning with publication on 8 Dec 2023" in said
+    assert "5 Jan 2024" in said  # the chief constable's comments, published + 28
+    view = running.store.inspections.get(inspection_id)
+    assert (view.channel_id, view.inspection_type.value, view.created_by) == (CHANNEL, "national thematic", LEAD)
+    assert slack.messages[(CHANNEL, thread_ts)]  # the thread starts at the announcement
+
+    listed = text_of(running.slash("list"))
+    assert f"#{inspection_id}" in listed and TITLE in listed
+    assert "Last day 1 Feb 2024" in listed and "53 days left" in listed
+    assert "no findings yet" in listed
+
+    shown = text_of(running.slash(f"show {inspection_id}"))
+    assert "s.55(4)" in shown and "HMICFRS" in shown and "Home Secretary" in shown
+
+
+def test_a_second_inspection_lists_soonest_first_with_approvals(harness: Harness, slack: FakeSlack) -> None:
+    running = harness.start()
+    add_inspection(running, slack)
+    running.slash("add 7 November 2023 PEEL 2023 <#C_OTHER|peel-2023> --type peel", channel=CHANNEL)
+    (announced,) = slack.wait_calls("chat.postMessage", channel="C_OTHER")
+    assert "PEEL 2023" in post_text(announced.body) and "<#C_OTHER" not in post_text(announced.body)
+    assert running.store.inspections.get(2).channel_id == "C_OTHER"
+    running.store.findings.add(1, findings())
+    first = running.store.findings.of_inspection(1)[0]
+    running.store.drafts.add(first.id, draft(ANSWERS[0]))
+    running.store.reviews.record(first.id, REVIEWER, action="approve")
+    listed = text_of(running.slash("list"))
+    assert listed.index("PEEL 2023") < listed.index(TITLE)
+    assert "Last day 1 Jan 2024" in listed and "22 days left" in listed
+    assert "1/3 answers approved" in listed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "Track an HMICFRS inspection"),
+        ("help", "/hmicfrs remind <id> <days,…>"),
+        ("frobnicate 3", "Unknown subcommand “frobnicate”"),
+        ("add 31/02/2024 Some inspection", "February 2024 has 29 days, not 31"),
+        ("add 8 Dec 2023", "Give the inspection's title"),
+        ("add 8 Dec 2023 A title #reviews", "pick it from Slack's channel suggestions"),
+        ("show 99", "no inspection with id 99"),
+        ("show three", "'three' is not an inspection id"),
+        ("done 1 posted", "use one of published, sent-hmicfrs, sent-home-office"),
+        ("remind 1", "/hmicfrs remind <id> <days,…>"),
+    ],
+)
+def test_bad_input_gets_help_or_a_clear_ephemeral_refusal_and_stores_nothing(
+    harness: Harness, slack: FakeSlack, text: str, expected: str
+) -> None:
+    running = harness.start()
+    reply = running.slash(text)
+    assert reply["response_type"] == "ephemeral"
+    assert expected in text_of(reply)
+    assert running.store.inspections.list_open(at(2023, 12, 10).date()) == []
+    assert slack.of("chat.postMessage") == []
+
+
+def test_remind_and_done_steps(harness: Harness, slack: FakeSlack) -> None:
+    running = harness.start()
+    inspection_id, _thread = add_inspection(running, slack)
+    assert "14, 7, 0 days before the last day, 1 Feb 2024" in text_of(running.slash(f"remind {inspection_id} 14,7,0"))
+    assert running.store.inspections.get(inspection_id).reminder_days == (14, 7, 0)
+    assert "60 is not" in text_of(running.slash(f"remind {inspection_id} 30,60"))
+    assert "sent to HMICFRS" in text_of(running.slash(f"done {inspection_id} sent-hmicfrs"))
+    assert running.store.inspections.get(inspection_id).sent_hmicfrs_at == at(2023, 12, 10)
+    reply = running.slash(f"comments {inspection_id} pcc I welcome this report.")
+    assert "Saved the PCC's comments" in text_of(reply)
+
+
+# ── reminders ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def reminder_posts(slack: FakeSlack) -> list[str]:
+    return [
+        post_text(body) for body in posts(slack) if any("reminder" in b.get("block_id", "") for b in body["blocks"])
+    ]
+
+
+def test_reminders_fire_once_each_survive_a_restart_and_never_double_with_two_instances(
+    harness: Harness, slack: FakeSlack, clock: FakeClock
+) -> None:
+    first = harness.start()
+    add_inspection(first, slack)
+    second = harness.start()  # a second instance on the same database
+    sweepers = [first.sweeper(clock, "instance-a"), second.sweeper(clock, "instance-b")]
+
+    def sweep_all() -> None:
+        # Both instances sweep at the same moment, as two processes' minute timers would.
+        threads = [threading.Thread(target=s.sweep_once) for s in sweepers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    sweep_all()
+    assert reminder_posts(slack) == []  # nothing is due on 10 Dec
+
+    clock.current = at(2024, 1, 4)  # 28 days before the last day
+    sweep_all()
+    sweep_all()
+    sent = reminder_posts(slack)
+    assert len(sent) == 1 and "Last day 1 Feb 2024" in sent[0] and "28 days left" in sent[0]
+
+    clock.current = at(2024, 1, 5, 7)  # the CC comments' day, but before 08:00 UK: nobody is pinged at 7
+    sweep_all()
+    assert len(reminder_posts(slack)) == 1
+    clock.current = at(2024, 1, 5, 10)
+    sweep_all()
+    sent = reminder_posts(slack)
+    assert len(sent) == 2 and "chief constable's comments" in sent[1] and "5 Jan 2024" in sent[1]
+
+    # Restart: the first instance goes away and a new one starts on the same database.
+    first.stop()
+    harness.running.remove(first)
+    restarted = harness.start()
+    sweepers = [restarted.sweeper(clock, "instance-c"), second.sweeper(clock, "instance-b")]
+    sweep_all()
+    assert len(reminder_posts(slack)) == 2, "a restart must not repeat today's reminders"
+
+    clock.current = at(2024, 1, 18)
+    sweep_all()
+    sweep_all()
+    sent = reminder_posts(slack)
+    assert len(sent) == 3 and "14 days left" in sent[2]
+
+    clock.current = at(2024, 2, 2)  # the day after the last day
+    sweep_all()
+    clock.advance(hours=5)
+    sweep_all()
+    sent = reminder_posts(slack)
+    assert len(sent) == 4 and "is overdue" in sent[3] and "overdue by 1 day" in sent[3]
+    clock.current = at(2024, 2, 3)
+    sweep_all()
+    sweep_all()
+    sent = reminder_posts(slack)
+    assert len(sent) == 5 and sent[4].startswith(":warning: Still overdue")
+
+    every = [call.body for call in slack.of("chat.postMessage") if call.get("reply_broadcast")]
+    assert len(every) == 5 and all(body["thread_ts"] for body in every)  # in the thread, shown in the channel
+
+
+def test_a_failed_post_is_retried_by_the_next_sweep(harness: Harness, slack: FakeSlack, clock: FakeClock) -> None:
+    running = harness.start()
+    add_inspection(running, slack)
+    sweeper = running.sweeper(clock, "instance-a")
+    clock.current = at(2024, 1, 4)
+    slack.fail_methods["chat.postMessage"] = "not_in_channel"
+    assert sweeper.sweep_once() == []
+    del slack.fail_methods["chat.postMessage"]
+    clock.advance(minutes=1)
+    assert [r.offset_days for r in sweeper.sweep_once()] == [28]
+    assert sweeper.sweep_once() == []
+
+
+def test_the_sweeper_thread_sweeps_until_stopped(harness: Harness, slack: FakeSlack, clock: FakeClock) -> None:
+    running = harness.start()
+    add_inspection(running, slack)
+    clock.current = at(2024, 1, 4)
+    sweeper = ReminderSweeper(running.store, running.bot.deps.poster, clock, instance_id="x", interval=0.05)
+    sweeper.start()
+    try:
+        slack.wait_for(lambda _: reminder_posts(slack), what="the reminder")
+    finally:
+        sweeper.stop()
+    assert not sweeper.running
+    assert len(reminder_posts(slack)) == 1
+
+
+# ── the pack and the learning loop ───────────────────────────────────────────────────────────────────────
+
+
+def seed_answers(store: Repository, inspection_id: int, approve: tuple[bool, ...]) -> None:
+    for finding, text, ok in zip(store.findings.add(inspection_id, findings()), ANSWERS, approve, strict=True):
+        store.drafts.add(finding.id, draft(text))
+        if ok:
+            store.reviews.record(finding.id, REVIEWER, action="approve")
+
+
+def test_pack_is_refused_while_one_answer_is_unapproved_then_uploaded_to_the_thread(
+    harness: Harness, slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = harness.start()
+    inspection_id, thread_ts = add_inspection(running, slack)
+    seed_answers(running.store, inspection_id, (True, False, True))
+
+    refused = text_of(running.slash(f"pack {inspection_id}"))
+    assert "cannot be exported" in refused and "Recommendation 2: v1 drafted, not approved" in refused
+    assert "s.55(5B)" in refused
+    assert slack.of("files.completeUploadExternal") == []
+
+    approve_all(running.store, inspection_id)
+    running.slash(f"comments {inspection_id} cc The Chief Constable accepts every recommendation.")
+    started = text_of(running.slash(f"pack {inspection_id}"))
+    assert "Assembling the publication pack" in started
+    (complete,) = slack.wait_calls("files.completeUploadExternal")
+    assert complete["channel_id"] == CHANNEL and complete["thread_ts"] == thread_ts
+    assert "every one of the 3 findings has an approved answer" in complete["initial_comment"]
+    names = sorted(
+        item["title"]
+        for item in (complete["files"] if isinstance(complete["files"], list) else json.loads(complete["files"]))
+    )
+    assert names == [f"{TITLE} (Markdown)", f"{TITLE} (Word)"]
+
+    (docx,) = [f for f in slack.files.values() if f.name.endswith(".docx")]
+    document = Document(io.BytesIO(docx.content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert headings[:4] == [
+        "NORTHUMBRIA PCC RESPONSE TO HMICFRS",
+        "PCC's comments",
+        "Chief Constable's comments",
+        "Response to each finding",
+    ]
+    assert headings[4:7] == ["Recommendation 1", "Recommendation 2", "Area for improvement"]
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert rows[0] == ["Inspection title", TITLE]
+    assert rows[1] == ["Type of inspection", "national thematic"]
+    assert rows[3][1].startswith("1 February 2024 (56 days beginning with publication on 8 Dec 2023")
+    assert rows[4] == ["Recommendations", "National"]
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "The Chief Constable accepts every recommendation." in paragraphs and ANSWERS[2] in paragraphs
+    (markdown,) = [f for f in slack.files.values() if f.name.endswith(".md")]
+    assert markdown.content.decode().count("### ") == 3
+
+    # Published: the approved answers join the library and `responder search` finds them.
+    reply = running.slash(f"done {inspection_id} published")
+    assert "marked published" in text_of(reply)
+    announced = slack.wait_for(
+        lambda calls: [c for c in calls if c.method == "chat.postMessage" and "library" in str(c.get("text"))],
+        timeout=60,
+        what="the publication announcement",
+    )
+    assert "3 approved answers added to the library" in announced[0]["text"]
+    assert announced[0]["thread_ts"] == thread_ts and announced[0]["reply_broadcast"]
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RESPONDER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RESPONDER_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(cli_app, ["search", "problem profile for child sexual exploitation", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert hits[0]["chunk"]["doc_id"] == f"inspection-{inspection_id}"
+    assert hits[0]["chunk"]["meta"]["inspection_title"] == TITLE
+    assert ANSWERS[0] in hits[0]["chunk"]["response"]
+
+
+def test_a_draft_watermark_pack_is_uploaded_even_while_incomplete(harness: Harness, slack: FakeSlack) -> None:
+    running = harness.start()
+    inspection_id, _thread = add_inspection(running, slack)
+    seed_answers(running.store, inspection_id, (False, False, True))
+    assert "watermarked working copy" in text_of(running.slash(f"pack {inspection_id} draft"))
+    (complete,) = slack.wait_calls("files.completeUploadExternal")
+    assert "not for publication" in complete["initial_comment"]
+    (docx,) = [f for f in slack.files.values() if f.name.endswith("-WORKING-DRAFT.docx")]
+    assert Document(io.BytesIO(docx.content)).paragraphs[0].text.startswith("WORKING DRAFT")
+
+
+# ── App Home ─────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_app_home_shows_the_dashboard_and_refreshes_when_something_changes(harness: Harness, slack: FakeSlack) -> None:
+    running = harness.start()
+    inspection_id, thread_ts = add_inspection(running, slack)
+    seed_answers(running.store, inspection_id, (True, False, False))
+    running.sender.event({"type": "app_home_opened", "user": "U_VIEWER", "channel": "D1", "tab": "home"})
+    (published,) = slack.wait_calls("views.publish", user_id="U_VIEWER")
+    view = published["view"]
+    assert view["type"] == "home"
+    shown = " ".join(" ".join(iter_texts(view["blocks"])).split())
+    assert "Last day 1 Feb 2024" in shown and "53 days left" in shown and "1/3 answers approved" in shown
+    link = f"https://pcc-office.slack.com/archives/{CHANNEL}/p{thread_ts.replace('.', '')}"
+    assert f"<{link}|{TITLE}>" in shown
+
+    running.slash(f"add 7 Nov 2023 PEEL 2023 <#{CHANNEL}|reviews>")
+    calls = slack.wait_calls("views.publish", count=2, user_id="U_VIEWER")
+    refreshed = " ".join(" ".join(iter_texts(calls[1]["view"]["blocks"])).split())
+    assert refreshed.index("PEEL 2023") < refreshed.index(TITLE)
+
+    # An approval made elsewhere (the review buttons) reaches the dashboard on the next sweep.
+    home = running.bot.deps.home
+    assert home.refresh(only_if_changed=True) == 0  # nothing changed since the last publish
+    approve_all(running.store, inspection_id)
+    assert home.refresh(only_if_changed=True) == 1
+    latest = " ".join(" ".join(iter_texts(slack.of("views.publish")[-1]["view"]["blocks"])).split())
+    assert "3/3 answers approved" in latest

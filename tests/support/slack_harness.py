@@ -1,0 +1,234 @@
+"""The end-to-end harness: the real Bolt app in HTTP mode on loopback, the fake Slack Web API, a migrated
+SQLite file, and the real Drafter over a scripted chat model and a canned retriever.
+
+Used by tests/test_slack_*.py and bench/slack_bench.py. Nothing here reaches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+from slack_sdk import WebClient
+
+from bot.composition import Backends, build_core, build_slack
+from bot.settings import Settings
+from bot.slack.app import SlackBot
+from bot.slack.transport import HttpServer
+from drafting.chain import Drafter
+from tests.support.fakes import FakeRetriever, make_hit
+from tests.support.slack_fake import Call, FakeSlack, SlackSender
+from tracker.repository import Repository
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-test-token"
+REVIEWER = "U_REVIEWER"
+GROUP = "S_REVIEWERS"
+GROUP_MEMBER = "U_GROUPIE"
+OUTSIDER = "U_OUTSIDER"
+ASKER = "U_ASKER"
+CHANNEL = "C_REVIEWS"
+
+RECOMMENDATION = (
+    "By 30 September 2025, all chief constables should make sure that officers who respond to reports of "
+    "missing children record the child's views and any risks of exploitation in the return home interview."
+)
+
+REPORT_TEXT = """\
+# An inspection of how well the police respond to missing children
+
+Published: 4 March 2025
+
+Recommendation 1
+
+By 30 September 2025, all chief constables should make sure that officers record the child's views in the \
+return home interview.
+
+Recommendation 2
+
+By 31 December 2025, the Home Office should publish guidance on sharing information about missing children.
+
+# Area for improvement
+
+The force should improve how it supervises missing children investigations.
+"""
+
+BASE_ANSWER = (
+    "I welcome this recommendation. The Chief Constable has provided me with a position statement: the force "
+    "will review how officers record the views of children in return home interviews. I will monitor "
+    "progress through my scrutiny process."
+)
+_INSTRUCTION = re.compile(r"Reviewer's instruction: (.*)")
+
+
+class RecordingChatModel(BaseChatModel):
+    """Answers every prompt with the JSON the drafting chain asks for, and records each prompt.
+
+    A revision prompt's instruction is echoed into the answer (so tests see the redraft follow it);
+    `delay` simulates a slow local model; `gate` (a threading.Event) holds every answer until the test sets it;
+    `long_chars` makes the answer that long; `fail` raises it.
+    """
+
+    delay: float = 0.0
+    gate: Any = None
+    long_chars: int = 0
+    fail: type[Exception] | None = None
+    _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "recording-fake"
+
+    @property
+    def prompts(self) -> list[list[BaseMessage]]:
+        with self._lock:
+            return list(self._prompts)
+
+    def prompt_texts(self) -> list[str]:
+        return ["\n".join(str(m.content) for m in prompt) for prompt in self.prompts]
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        with self._lock:
+            self._prompts.append(list(messages))
+        if self.delay:
+            time.sleep(self.delay)
+        if self.gate is not None and not self.gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the gate")
+        if self.fail is not None:
+            raise self.fail("scripted failure")
+        prompt = "\n".join(str(m.content) for m in messages)
+        text = BASE_ANSWER
+        if match := _INSTRUCTION.search(prompt):
+            text += f" (Revised as asked: {match.group(1).strip()})"
+        if self.long_chars:
+            paragraph = BASE_ANSWER + "\n\n"
+            text = (paragraph * (self.long_chars // len(paragraph) + 1))[: self.long_chars]
+        answer = {"text": text, "cited_ids": ["S1"], "placeholders": [], "rationale": "Follows S1's shape."}
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=json.dumps(answer)))])
+
+
+def fake_retriever() -> FakeRetriever:
+    return FakeRetriever(
+        [
+            make_hit(
+                "Northumbria",
+                "The force will review how officers record the views of children in return home interviews.",
+                recommendation="All chief constables should record the views of missing children.",
+                number="3",
+            ),
+            make_hit(
+                "Cambridgeshire",
+                "The Constabulary has reviewed its return home interview process.",
+                number="3",
+                similarity=0.6,
+            ),
+        ]
+    )
+
+
+@dataclass
+class Harness:
+    slack: FakeSlack
+    bot: SlackBot
+    server: HttpServer
+    sender: SlackSender
+    store: Repository
+    model: RecordingChatModel
+    settings: Settings
+
+    # --- driving ----------------------------------------------------------------------------------------
+
+    def mention(self, text: str = RECOMMENDATION, **kwargs: Any) -> tuple[dict[str, Any], Any]:
+        event = self.sender.mention(text, **kwargs)
+        return event, self.sender.event(event)
+
+    def click(self, action_id: str, value: str, user: str, message_ts: str, thread_ts: str | None = None) -> Any:
+        payload = self.sender.block_action(action_id, value, user, CHANNEL, message_ts, thread_ts)
+        return self.sender.interaction(payload)
+
+    # --- waiting (on recorded calls, never blind sleeps) -------------------------------------------------
+
+    def wait_draft(self, message_ts: str, version: int = 1, timeout: float = 15.0) -> Call:
+        """The chat.update that shows `version` of the draft in the message `message_ts`."""
+
+        def found(calls: list[Call]) -> Call | None:
+            for call in reversed(calls):
+                if call.method == "chat.update" and call.get("ts") == message_ts and _shows_version(call, version):
+                    return call
+            return None
+
+        return self.slack.wait_for(found, timeout, f"draft v{version} in message {message_ts}")
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        assert self.bot.wait_idle(timeout), "listeners and background drafting did not finish in time"
+
+    def placeholder_for(self, event: dict[str, Any], timeout: float = 10.0) -> Call:
+        calls = self.slack.wait_calls("chat.postMessage", thread_ts=event["ts"], timeout=timeout)
+        return calls[0]
+
+
+def _shows_version(call: Call, version: int) -> bool:
+    blocks = call.get("blocks") or []
+    has_buttons = any(b.get("block_id") == "draft_actions" for b in blocks)
+    return has_buttons and any(f"Draft v{version} " in t for t in _texts(blocks))
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[str]:
+    from tests.support.slack_fake import iter_texts
+
+    return list(iter_texts(blocks))
+
+
+def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "force": "Northumbria",
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": api_url,
+        "reviewers": [REVIEWER, GROUP],
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextmanager
+def running_bot(
+    tmp_path: Path,
+    *,
+    model: RecordingChatModel | None = None,
+    draft_workers: int = 2,
+    drain: bool = True,
+    **settings: Any,
+) -> Iterator[Harness]:
+    """`drain=False` drops queued drafts at the end instead of waiting for them all (benchmarks)."""
+    model = model or RecordingChatModel()
+    with FakeSlack() as slack:
+        slack.usergroups[GROUP] = [GROUP_MEMBER]
+        config = make_settings(
+            tmp_path, slack.api_url, database_url=f"sqlite:///{tmp_path / 'responder.db'}", **settings
+        )
+        timeout = max(10.0, model.delay * 4)
+        drafter = Drafter(fake_retriever(), model, "fake-model", timeout=timeout)
+        core = build_core(config, backends=Backends(config, drafter=drafter))
+        client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+        bot = build_slack(core, client, token_verification_enabled=False, draft_workers=draft_workers)
+        server = HttpServer(bot.app, "127.0.0.1", 0).start()
+        try:
+            yield Harness(slack, bot, server, SlackSender(server.url, SIGNING_SECRET), core.store, model, config)
+        finally:
+            server.stop()
+            bot.close(wait=True, cancel_queued=not drain)
+            core.close()

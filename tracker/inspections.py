@@ -1,0 +1,193 @@
+"""Inspections and their deadlines: what is tracked against the s.55 period, and the comments for the pack."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from retrieval.models import InspectionType
+from tracker import schema
+from tracker.deadlines import (
+    DEFAULT_CC_DAYS,
+    DEFAULT_FIRST_DRAFTS_DAYS,
+    DEFAULT_REMINDER_DAYS,
+    DEFAULT_REVIEWS_DAYS,
+    milestones,
+)
+from tracker.errors import InvalidInput
+from tracker.findings import approval_progress
+from tracker.reminders import normalise_reminder_days
+from tracker.store import Store, enum_value, get_row, required
+from tracker.views import InspectionComments, InspectionSummary, InspectionView
+
+#: `done <id> <what>` → the column that records it.
+RECIPIENT_MARKS = {
+    "published": "published_at",
+    "sent-hmicfrs": "sent_hmicfrs_at",
+    "sent-home-office": "sent_home_office_at",
+}
+MAX_COMMENTS_CHARS = 20_000
+
+
+class Inspections:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(
+        self,
+        title: str,
+        published: date,
+        inspection_type: InspectionType | str,
+        force: str,
+        channel: str | None,
+        actor: str,
+        cc_days: int = DEFAULT_CC_DAYS,
+        reminder_days: Sequence[int] = DEFAULT_REMINDER_DAYS,
+        thread_ts: str | None = None,
+        first_drafts_days: int = DEFAULT_FIRST_DRAFTS_DAYS,
+        reviews_days: int = DEFAULT_REVIEWS_DAYS,
+    ) -> InspectionView:
+        title = required(title, "The inspection title")
+        kind = enum_value(InspectionType, inspection_type, "inspection type")
+        plan = milestones(published, cc_days, first_drafts_days, reviews_days)
+        offsets = normalise_reminder_days(reminder_days)
+        with self._store.transaction() as session:
+            row = schema.Inspection(
+                title=title,
+                inspection_type=kind.value,
+                force=force.strip(),
+                published=plan.published,
+                last_day=plan.last_day,
+                cc_comments_due=plan.cc_comments_due,
+                first_drafts_due=plan.first_drafts_due,
+                reviews_complete_due=plan.reviews_complete_due,
+                reminder_days=list(offsets),
+                channel_id=channel,
+                thread_ts=thread_ts,
+                status="open",
+                created_by=actor,
+                created_at=self._store.now(),
+            )
+            session.add(row)
+            session.flush()
+            view = InspectionView.of(row)
+            self._store.audit(session, actor, "create", "inspection", row.id, None, _audit(view))
+            return view
+
+    def get(self, inspection_id: int) -> InspectionView:
+        with self._store.transaction() as session:
+            return _with_progress(session, get_row(session, schema.Inspection, inspection_id, "inspection"))
+
+    def list_open(self, today: date) -> list[InspectionSummary]:
+        """Open inspections, soonest last day first, each with days left and approvals progress."""
+        with self._store.transaction() as session:
+            rows = session.scalars(
+                select(schema.Inspection)
+                .where(schema.Inspection.status == "open")
+                .order_by(schema.Inspection.last_day, schema.Inspection.id)
+            ).all()
+            progress = approval_progress(session, [row.id for row in rows])
+            views = [_view(row, progress.get(row.id, (0, 0))) for row in rows]
+        return [
+            InspectionSummary(
+                inspection=view,
+                days_left=view.days_left(today),
+                status=view.deadline_status(today),
+                deadline_line=view.deadline_line(today),
+            )
+            for view in views
+        ]
+
+    def by_thread(self, channel: str, thread_ts: str) -> InspectionView | None:
+        with self._store.transaction() as session:
+            row = session.scalars(
+                select(schema.Inspection).where(
+                    schema.Inspection.channel_id == channel, schema.Inspection.thread_ts == thread_ts
+                )
+            ).first()
+            return _with_progress(session, row) if row else None
+
+    def set_thread(self, inspection_id: int, channel: str, thread_ts: str, actor: str) -> InspectionView:
+        """Where the inspection's summary message lives; its findings' drafts are threaded under it."""
+        return self._update(inspection_id, actor, "set_thread", channel_id=channel, thread_ts=thread_ts)
+
+    def set_reminder_days(self, inspection_id: int, days: Sequence[int], actor: str) -> InspectionView:
+        offsets = list(normalise_reminder_days(days))
+        return self._update(inspection_id, actor, "set_reminders", reminder_days=offsets)
+
+    def mark_recipient(self, inspection_id: int, which: str, actor: str) -> InspectionView:
+        """Tick off 'published', 'sent-hmicfrs' or 'sent-home-office'; marking twice keeps the first time."""
+        column = RECIPIENT_MARKS.get(which.strip().lower())
+        if column is None:
+            raise InvalidInput(f"Unknown step {which!r}: use one of {', '.join(RECIPIENT_MARKS)}.")
+        with self._store.transaction() as session:
+            row = get_row(session, schema.Inspection, inspection_id, "inspection")
+            if getattr(row, column) is None:
+                before = _audit(InspectionView.of(row))
+                setattr(row, column, self._store.now())
+                if column == "published_at":
+                    row.status = "published"
+                session.flush()
+                self._store.audit(session, actor, f"mark_{which}", "inspection", row.id, before, _audit(_view(row)))
+            return _with_progress(session, row)
+
+    # ── the PCC's and the chief constable's comments (the pack's opening sections) ──────────────────────
+
+    def comments(self, inspection_id: int) -> InspectionComments:
+        with self._store.transaction() as session:
+            row = get_row(session, schema.Inspection, inspection_id, "inspection")
+            return InspectionComments(pcc=row.pcc_comments, chief_constable=row.cc_comments)
+
+    def set_comments(
+        self, inspection_id: int, actor: str, pcc: str | None = None, chief_constable: str | None = None
+    ) -> InspectionComments:
+        """Store either or both texts (None leaves one unchanged); audited like every other change."""
+        if pcc is None and chief_constable is None:
+            raise InvalidInput("Give the PCC's comments, the chief constable's comments, or both.")
+        values = {"pcc_comments": pcc, "cc_comments": chief_constable}
+        updates = {column: _comment_text(text, column) for column, text in values.items() if text is not None}
+        with self._store.transaction() as session:
+            row = get_row(session, schema.Inspection, inspection_id, "inspection")
+            before = {column: getattr(row, column) for column in updates}
+            for column, text in updates.items():
+                setattr(row, column, text)
+            self._store.audit(session, actor, "set_comments", "inspection", inspection_id, before, updates)
+            return InspectionComments(pcc=row.pcc_comments, chief_constable=row.cc_comments)
+
+    def _update(self, inspection_id: int, actor: str, action: str, **values: Any) -> InspectionView:
+        with self._store.transaction() as session:
+            row = get_row(session, schema.Inspection, inspection_id, "inspection")
+            before = _audit(InspectionView.of(row))
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.flush()
+            view = _with_progress(session, row)
+            self._store.audit(session, actor, action, "inspection", row.id, before, _audit(view))
+            return view
+
+
+def _view(row: schema.Inspection, progress: tuple[int, int] = (0, 0)) -> InspectionView:
+    total, approved = progress
+    return InspectionView.of(row, findings_total=total, findings_approved=approved)
+
+
+def _with_progress(session: Session, row: schema.Inspection) -> InspectionView:
+    return _view(row, approval_progress(session, [row.id]).get(row.id, (0, 0)))
+
+
+def _audit(view: InspectionView) -> dict[str, Any]:
+    return view.model_dump(mode="json", exclude={"findings_total", "findings_approved"})
+
+
+def _comment_text(text: str, column: str) -> str:
+    who = "PCC's" if column == "pcc_comments" else "chief constable's"
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput(f"The {who} comments are empty; give the text (or a file holding it).")
+    if len(cleaned) > MAX_COMMENTS_CHARS:
+        raise InvalidInput(f"The {who} comments are {len(cleaned):,} characters; the limit is {MAX_COMMENTS_CHARS:,}.")
+    return cleaned
