@@ -20,8 +20,8 @@ import numpy as np
 from rouge_score import rouge_scorer
 
 from drafting.chain import Drafter
+from drafting.engines import select_chat_model
 from drafting.fact_check import ForeignSource, check_draft
-from drafting.llm import select_chat_model
 from drafting.models import AnswerShape, Draft, DraftRequest, GuardKind
 from drafting.rules import decide_shape
 from retrieval.config import RetrievalConfig

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -33,8 +32,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field
 
 import prompts
-from drafting import llm
-from drafting.llm import LocalModelSettings, select_chat_model
+from drafting import local_llama
+from drafting.engines import LocalModelSettings, select_chat_model
+from drafting.llm import MalformedReply, bind_structured, parse_json_reply
 
 FINDING = (
     "By 31 December 2024, all chief constables should make sure that their forces have problem profiles for "
@@ -118,7 +118,7 @@ def drafting_messages(finding: str = FINDING) -> list[BaseMessage]:
 
 
 def measure_load(data_dir: Path, settings: LocalModelSettings) -> tuple[BaseChatModel, float]:
-    llm._cached_llama_unlocked.cache_clear()
+    local_llama._cached_llama_unlocked.cache_clear()
     started = time.perf_counter()
     choice = select_chat_model("local", data_dir, timeout=600, local=settings)
     assert choice.model is not None
@@ -149,11 +149,11 @@ def measure_throughput(model: BaseChatModel, prompt_tokens: int = 512, gen_token
 
 
 def _via_grammar(model: BaseChatModel) -> Callable[[list[BaseMessage]], tuple[AIMessage, BenchAnswer]]:
-    bound = model.bind(response_format=llm.grammar_response_format(BenchAnswer))
+    bound = bind_structured(model, BenchAnswer)
 
     def run(messages: list[BaseMessage]) -> tuple[AIMessage, BenchAnswer]:
         reply = bound.invoke(messages)
-        return reply, llm.parse_grammar_reply(reply, BenchAnswer)
+        return reply, _parsed(reply)
 
     return run
 
@@ -173,11 +173,15 @@ def _via_tools(model: BaseChatModel) -> Callable[[list[BaseMessage]], tuple[AIMe
 def _via_plain(model: BaseChatModel) -> Callable[[list[BaseMessage]], tuple[AIMessage, BenchAnswer]]:
     def run(messages: list[BaseMessage]) -> tuple[AIMessage, BenchAnswer]:
         reply = model.invoke(messages)
-        found = re.search(r"\{.*\}", str(reply.content), re.S)  # tolerate ```json fences and prose around it
-        candidate = AIMessage(content=found.group(0) if found else "", response_metadata=reply.response_metadata)
-        return reply, llm.parse_grammar_reply(candidate, BenchAnswer)
+        return reply, _parsed(reply)  # parse_json_reply tolerates ```json fences and prose around the object
 
     return run
+
+
+def _parsed(reply: AIMessage) -> BenchAnswer:
+    if reply.response_metadata.get("finish_reason") == "length":
+        raise MalformedReply("cut off at max_tokens", str(reply.content))
+    return parse_json_reply(str(reply.content), BenchAnswer)
 
 
 METHODS = {"grammar": _via_grammar, "tools": _via_tools, "plain": _via_plain}

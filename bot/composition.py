@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from bot.slack.app import Register, SlackBot
     from drafting.chain import Drafter
-    from drafting.llm import ChatModelChoice
+    from drafting.engines import ChatModelChoice
     from retrieval.index import PrecedentIndex
 
 #: Drafting workers: few on purpose, the embedded model shares the machine's two cores.
@@ -57,7 +57,7 @@ class Backends:
 
     @cached_property
     def chat(self) -> ChatModelChoice:
-        from drafting.llm import select_chat_model
+        from drafting.engines import select_chat_model
 
         s = self.settings
         return select_chat_model(s.llm, s.data_dir, s.llm_timeout, model_path=s.model_path, provider=s.llm_provider)

@@ -5,7 +5,6 @@ A plain sequence of functions and LangChain runnables: a fixed pipeline needs no
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -16,12 +15,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
-from pydantic import ValidationError
 
 import prompts
 from drafting.composer import compose, force_name
 from drafting.fact_check import ForeignSource, check_draft
-from drafting.llm import invoke_with_timeout, is_local_llama
+from drafting.llm import MalformedReply, bind_structured, parse_json_reply, structured_reply
 from drafting.models import Draft, DraftRequest, ModelAnswer, ShapeDecision, SourceRef
 from drafting.rules import decide_shape, fits_shape, shape_problem
 from retrieval.findings import make_finding
@@ -36,10 +34,6 @@ _EXCERPT_CHARS = 330  # each source is trimmed: the local model reads ~95 tokens
 
 class Retriever(Protocol):
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]: ...
-
-
-class MalformedReply(ValueError):
-    """The model's reply was not the JSON object asked for."""
 
 
 class Drafter:
@@ -57,10 +51,7 @@ class Drafter:
         aliases: dict[str, str] | None = None,
     ) -> None:
         self.retriever = retriever
-        if model is not None and is_local_llama(model):
-            # Grammar-constrained decoding: the local model can only emit JSON of this schema.
-            model = model.bind(response_format={"type": "json_object", "schema": ModelAnswer.model_json_schema()})
-        self.model = model
+        self.model = bind_structured(model, ModelAnswer) if model is not None else None
         self.engine = engine if model is not None else COMPOSER
         self.timeout = timeout
         self.own_sources = own_sources
@@ -128,13 +119,9 @@ class Drafter:
 
     def _ask(self, messages: list[BaseMessage], decision: ShapeDecision) -> ModelAnswer:
         assert self.model is not None
-        reply = invoke_with_timeout(self.model, messages, self.timeout)
-        content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
-        if reply.response_metadata.get("finish_reason") == "length":
-            raise MalformedReply("the answer was cut off at the model's max_tokens; keep it shorter", content)
-        answer = parse_answer(content)
+        answer = structured_reply(self.model, messages, ModelAnswer, self.timeout)
         if problem := shape_problem(decision, answer.text):
-            raise MalformedReply(f"the answer has the wrong shape: {problem}", content)
+            raise MalformedReply(f"the answer has the wrong shape: {problem}", answer.model_dump_json())
         return answer
 
     def _messages(
@@ -214,19 +201,8 @@ class Drafter:
 
 
 def parse_answer(content: str) -> ModelAnswer:
-    """Parse the model's reply into a ModelAnswer, tolerating code fences and prose around the JSON."""
-    match = re.search(r"\{.*\}", content, re.S)
-    if not match:
-        raise MalformedReply("no JSON object in the reply", content)
-    try:
-        data = json.loads(match.group(0), strict=False)  # llama.cpp's JSON grammar admits raw newlines
-    except json.JSONDecodeError as exc:
-        raise MalformedReply(f"invalid JSON: {exc.msg} at character {exc.pos}", content) from exc
-    try:
-        return ModelAnswer.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise MalformedReply(f"wrong fields: {problems}", content) from exc
+    """Parse a model's reply into a ModelAnswer (see `drafting.llm.parse_json_reply`)."""
+    return parse_json_reply(content, ModelAnswer)
 
 
 def _retry_text(error: MalformedReply) -> str:

@@ -1,4 +1,4 @@
-"""Grounding guard: every draft is checked against what retrieval actually returned before anyone sees it.
+"""The fact checker: every draft is checked against what retrieval actually returned before anyone sees it.
 
 Facts (dates, numbers, named people / teams / systems / programmes) must appear in the recommendation or in
 an own-force source; anything else becomes a `[CONFIRM: …]` placeholder. Another force's precedent is a

@@ -276,6 +276,11 @@ class PrecedentIndex:
         self.config = config
         self.embeddings = embeddings
         self.client = make_client(config)
+        # Our own handle on the collection for reads, counts and metadata updates; LangChain's wrapper (which
+        # opens the same collection by name) embeds and writes texts.
+        self.collection = self.client.get_or_create_collection(
+            config.collection, metadata=COLLECTION_METADATA, embedding_function=None
+        )
         self.store = Chroma(
             client=self.client,
             collection_name=config.collection,
@@ -288,10 +293,6 @@ class PrecedentIndex:
         self._defer_depth = 0
         self._keyword_dirty = False
         self._pending = _Changes()
-
-    @property
-    def collection(self) -> chromadb.Collection:
-        return self.store._collection
 
     # --- writing ---------------------------------------------------------------------------------------
 

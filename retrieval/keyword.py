@@ -10,6 +10,7 @@ names the live one, so readers in other processes never see a half-written index
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -23,6 +24,9 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from retrieval.models import SearchFilters
+
+# bm25s sets its own logger to DEBUG at import, so every index build printed a line whatever the app's level.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 CURRENT = "CURRENT"
 STALE = "STALE"

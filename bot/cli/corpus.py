@@ -14,10 +14,27 @@ from retrieval.models import Classification, DocumentKind, InspectionType, Searc
 
 if TYPE_CHECKING:
     from bot.composition import Backends
+    from retrieval.ingest import IngestRow
+
+
+def ingest_table(rows: list[IngestRow]) -> Table:
+    """Two columns, so the table reads at 80 columns: file names whole, the counts wrapping at word breaks."""
+    table = Table(title="Ingest summary")
+    table.add_column("file", no_wrap=True, overflow="fold")  # folds only a name wider than the terminal
+    table.add_column("result", ratio=1)
+    for row in rows:
+        table.add_row(Path(row.path).name, ingest_result(row))
+    return table
+
+
+def ingest_result(row: IngestRow) -> str:
+    if row.skipped:
+        return f"skipped: {row.skipped}"
+    return f"{row.precedents} precedents; {row.added} added, {row.removed} removed, {row.unchanged} unchanged"
 
 
 def run_ingest(backends: Backends, paths: list[Path], bundled: bool, overrides: dict[str, Any]) -> None:
-    from retrieval.ingest import IngestRow, ingest_bundled, ingest_paths
+    from retrieval.ingest import ingest_bundled, ingest_paths
 
     reports = []
     with progress() as bar:
@@ -31,20 +48,7 @@ def run_ingest(backends: Backends, paths: list[Path], bundled: bool, overrides: 
         if paths:
             reports.append(ingest_paths(backends.index, paths, overrides=overrides, on_progress=on_progress))
     rows = [row for report in reports for row in report.rows]
-    table = Table(title="Ingest summary")
-    table.add_column("file", no_wrap=True)
-    for col in ("precedents", "added", "removed", "unchanged"):
-        table.add_column(col, justify="right")
-    table.add_column("skipped", overflow="fold")
-    for row in rows:
-        table.add_row(
-            Path(row.path).name,
-            str(row.precedents),
-            str(row.added),
-            str(row.removed),
-            str(row.unchanged),
-            row.skipped or "",
-        )
+    table = ingest_table(rows)
     console.print(table)
     skipped = sum(1 for r in rows if r.skipped)
     console.print(

@@ -24,6 +24,7 @@ from bot.services.inputs import parse_id, split_date_and_title
 from bot.services.inspection_desk import InspectionDesk
 from bot.services.permalinks import Permalinks
 from bot.services.poster import SlackPoster
+from bot.slack.constants import COMMAND
 from bot.slack.ui import deadlines as ui
 from bot.slack.ui.common import MessagePayload, notice, refusal, refusal_text
 from drafting.pack import PackIncomplete
@@ -168,7 +169,7 @@ class HmicfrsCommand:
             reply(
                 refusal(
                     f"Inspection #{inspection_id} is saved, but I could not post in that channel "
-                    f"({error.response.get('error')}). Invite me with /invite, then use `/hmicfrs show "
+                    f"({error.response.get('error')}). Invite me with /invite, then use `{COMMAND} show "
                     f"{inspection_id}`."
                 )
             )
@@ -184,7 +185,7 @@ class HmicfrsCommand:
     def done(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         parts = rest.split()
         if len(parts) != 2:
-            raise InvalidInput("Use `/hmicfrs done <id> <published|sent-hmicfrs|sent-home-office>`.")
+            raise InvalidInput(f"Use `{COMMAND} done <id> <published|sent-hmicfrs|sent-home-office>`.")
         result = self.desk.mark(parse_id(parts[0]), parts[1], command.user)
         reply(ui.done_message(result))
         if result.step == "published":
@@ -196,13 +197,13 @@ class HmicfrsCommand:
     def remind(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         id_text, _, days = rest.partition(" ")
         if not days.strip():
-            raise InvalidInput("Use `/hmicfrs remind <id> <days,…>`, e.g. `/hmicfrs remind 3 28,14,7,3,1,0`.")
+            raise InvalidInput(f"Use `{COMMAND} remind <id> <days,…>`, e.g. `{COMMAND} remind 3 28,14,7,3,1,0`.")
         reply(ui.reminders_set(self.desk.remind(parse_id(id_text), days, command.user)))
 
     def comments(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         parts = rest.split(maxsplit=2)
         if len(parts) < 3 or parts[1].lower() not in {"pcc", "cc"}:
-            raise InvalidInput("Use `/hmicfrs comments <id> pcc <text>` or `/hmicfrs comments <id> cc <text>`.")
+            raise InvalidInput(f"Use `{COMMAND} comments <id> pcc <text>` or `{COMMAND} comments <id> cc <text>`.")
         inspection_id, who, text = parse_id(parts[0]), parts[1].lower(), parts[2]
         if who == "pcc":
             self.desk.set_comments(inspection_id, command.user, pcc=text)
@@ -214,7 +215,7 @@ class HmicfrsCommand:
     def pack(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         words = rest.split()
         if not words:
-            raise InvalidInput("Use `/hmicfrs pack <id>` (add `draft` for a watermarked working copy).")
+            raise InvalidInput(f"Use `{COMMAND} pack <id>` (add `draft` for a watermarked working copy).")
         inspection_id = parse_id(words[0])
         watermark = any(word.lower() in _WATERMARK_WORDS for word in words[1:])
         try:

@@ -1,4 +1,4 @@
-"""What arrives from Slack, reduced to what the workflow needs; and reading intent from a message's text.
+"""What arrives from Slack, reduced to what the services need; and reading intent from a message's text.
 
 Pure functions: Slack markup is removed before the text reaches drafting, a follow-up names (or implies)
 the finding it is about, and a date typed beside an uploaded report is read as its publication date.

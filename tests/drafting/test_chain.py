@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from drafting.chain import COMPOSER, Drafter, MalformedReply, parse_answer
-from drafting.llm import ModelTimeoutError
+from drafting.chain import COMPOSER, Drafter, parse_answer
+from drafting.llm import MalformedReply, ModelTimeoutError
 from drafting.models import AnswerShape, DraftRequest, GuardKind
 from retrieval.models import Addressee, Finding
 from tests.support.fakes import FakeRetriever, ScriptedChatModel, make_hit

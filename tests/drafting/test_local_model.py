@@ -9,7 +9,6 @@ from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
 import pytest
-from pydantic import BaseModel, Field
 
 from drafting import local_model
 from drafting.local_model import (
@@ -161,45 +160,53 @@ def test_parts_are_located_through_distribution_metadata(tmp_path: Path, monkeyp
     assert all(p.is_file() for p in found)
 
 
-class _Answer(BaseModel):
-    """A tiny drafting-shaped schema: the fields must be filled from the prompt, not copied from a fixture."""
-
-    text: str = Field(description="one sentence answering the question")
-    cited_ids: list[str] = Field(description="ids of the sources used")
-    total: int = Field(description="the sum asked for")
-
-
 @pytest.mark.slow
-def test_real_model_assembles_loads_and_answers_in_structured_form(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from drafting.llm import LocalModelSettings, invoke_with_timeout, select_chat_model, structured_output
+def test_real_model_assembles_loads_and_drafts_through_the_production_path(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from drafting.chain import Drafter
+    from drafting.engines import LocalModelSettings, select_chat_model
+    from drafting.llm import ModelTimeoutError
+    from drafting.models import DraftRequest, GuardKind
+    from retrieval.findings import make_finding
+    from tests.support.fakes import FakeRetriever, make_hit
 
     data_dir = tmp_path_factory.mktemp("model-data")
     path = ensure_local_model(data_dir)
     assert path.stat().st_size == 1_117_320_768
     assert local_model_status(data_dir).verified
 
-    choice = select_chat_model("local", data_dir, timeout=60, local=LocalModelSettings(max_tokens=120, temperature=0.1))
+    choice = select_chat_model("local", data_dir, timeout=90, local=LocalModelSettings(temperature=0.1))
     assert choice.engine == "local:qwen2.5-coder-1.5b-q4_k_m" and choice.model is not None
-    drafter = structured_output(choice.model, _Answer)
-    prompt = [
-        ("system", "Answer in JSON with keys text, cited_ids, total. Cite sources by their id."),
-        (
-            "human",
-            "Sources:\n[S-12] The force trained 40 officers in March.\n[S-31] It trained 25 more in June.\n"
-            "How many officers were trained in total? Cite the sources you used.",
+    assert os.path.samefile(path, choice.model.model_path)
+    retriever = FakeRetriever(
+        [
+            make_hit(
+                "Northumbria",
+                "A new problem profile has been commissioned and chapter 1 has been completed, which details "
+                "the crime overview for child sexual exploitation.",
+                recommendation="All chief constables should make sure their forces have problem profiles for CSE.",
+            )
+        ]
+    )
+    request = DraftRequest(
+        finding=make_finding(
+            "By 31 December 2025, all chief constables should make sure that their forces have problem profiles "
+            "for child sexual exploitation, updated at least annually."
         ),
-    ]
+        force="Northumbria",
+    )
 
     # An abandoned call must not wedge the shared model: the next call waits for it to abort, then runs.
-    with pytest.raises(TimeoutError):
-        invoke_with_timeout(drafter, prompt, timeout=0.2)
-    answer = invoke_with_timeout(drafter, prompt, timeout=60)
+    with pytest.raises(ModelTimeoutError):
+        Drafter(retriever, choice.model, choice.engine, timeout=0.2).draft(request)
+    draft = Drafter(retriever, choice.model, choice.engine, timeout=90).draft(request)
 
-    assert isinstance(answer, _Answer)
-    assert answer.text.strip()
-    assert answer.cited_ids and set(answer.cited_ids) <= {"S-12", "S-31"}
-    assert answer.total == 65
-    assert os.path.samefile(path, choice.model.model_path)
+    assert draft.engine == choice.engine, draft.notes  # the model's own reply, not the composer's fallback
+    assert draft.text.strip() and "Home Office" not in draft.text
+    retrieved = {source.chunk_id for source in draft.sources}
+    assert set(draft.cited_ids) <= retrieved
+    assert not any(g.kind is GuardKind.INVALID_CITATION for g in draft.guard)
 
     # The lazy grammar sampler must still force the grammar when the model would rather write something else.
     from llama_cpp import LlamaGrammar

@@ -13,11 +13,6 @@ from retrieval.config import RetrievalConfig
 from retrieval.embeddings import EmbeddingModelError, MiniLMEmbeddings, load_embeddings
 
 
-@pytest.fixture(scope="module")
-def model() -> MiniLMEmbeddings:
-    return MiniLMEmbeddings()
-
-
 def cosine(a: list[float], b: list[float]) -> float:
     return float(np.dot(a, b))
 

@@ -9,7 +9,6 @@ import pytest
 
 from retrieval.config import RetrievalConfig
 from retrieval.corpus import bundled_documents
-from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.index import PrecedentIndex
 from retrieval.ingest import IngestRow, ingest_bundled, ingest_paths
 from retrieval.models import DocumentKind, SearchFilters
@@ -28,16 +27,6 @@ Yours sincerely,
 
 A Commissioner
 """
-
-
-@pytest.fixture(scope="module")
-def model() -> MiniLMEmbeddings:
-    return MiniLMEmbeddings()
-
-
-@pytest.fixture
-def counting(model: MiniLMEmbeddings) -> CountingEmbeddings:
-    return CountingEmbeddings(model)
 
 
 @pytest.fixture

@@ -49,11 +49,6 @@ REC_3_5 = (
 
 
 @pytest.fixture(scope="module")
-def model() -> MiniLMEmbeddings:
-    return MiniLMEmbeddings()
-
-
-@pytest.fixture(scope="module")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, model: MiniLMEmbeddings) -> PrecedentIndex:
     """The bundled corpus plus three small hand-made documents, built once for the module."""
     index = PrecedentIndex(RetrievalConfig(data_dir=tmp_path_factory.mktemp("corpus-index")), embeddings=model)
@@ -61,11 +56,6 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory, model: MiniLMEmbeddin
     for doc in (long_form_doc(), acronym_doc(), sensitive_doc()):
         index.upsert_document(doc)
     return index
-
-
-@pytest.fixture
-def counting(model: MiniLMEmbeddings) -> CountingEmbeddings:
-    return CountingEmbeddings(model)
 
 
 @pytest.fixture

@@ -115,12 +115,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def harness(tmp_path: Path, slack: FakeSlack, clock: FakeClock) -> Iterator[Harness]:
     made = Harness(tmp_path, slack, clock)
     yield made
@@ -324,6 +318,16 @@ def test_a_failed_post_is_retried_by_the_next_sweep(harness: Harness, slack: Fak
     assert sweeper.sweep_once() == []
 
 
+def test_each_sweep_forgets_delivery_keys_slack_can_no_longer_retry(harness: Harness, clock: FakeClock) -> None:
+    running = harness.start()
+    assert running.store.events.claim("event:old")
+    clock.advance(hours=3)
+    assert running.store.events.claim("event:recent")
+    running.sweeper(clock, "instance-a").sweep_once()
+    assert not running.store.events.claim("event:recent")  # still within Slack's retry window: kept
+    assert running.store.events.claim("event:old")  # pruned, so the table does not grow without bound
+
+
 def test_the_sweeper_thread_sweeps_until_stopped(harness: Harness, slack: FakeSlack, clock: FakeClock) -> None:
     running = harness.start()
     add_inspection(running, slack)
@@ -424,6 +428,19 @@ def test_a_draft_watermark_pack_is_uploaded_even_while_incomplete(harness: Harne
     assert "not for publication" in complete["initial_comment"]
     (docx,) = [f for f in slack.files.values() if f.name.endswith("-WORKING-DRAFT.docx")]
     assert Document(io.BytesIO(docx.content)).paragraphs[0].text.startswith("WORKING DRAFT")
+
+
+def test_a_later_reply_goes_through_the_response_url_not_a_channel_post(harness: Harness, slack: FakeSlack) -> None:
+    """After the ack, the command answers through Bolt's `respond`: it works where the bot is not a member."""
+    running = harness.start()
+    inspection_id, _thread = add_inspection(running, slack)
+    seed_answers(running.store, inspection_id, (True, True, True))
+    slack.fail_methods["files.getUploadURLExternal"] = "not_in_channel"
+    assert "Assembling the publication pack" in text_of(running.slash(f"pack {inspection_id}"))
+    (later,) = slack.wait_calls("response_url")
+    assert later["response_type"] == "ephemeral" and later["replace_original"] is False
+    assert "could not be uploaded (not_in_channel)" in " ".join(iter_texts(later["blocks"]))
+    assert slack.of("chat.postEphemeral") == []
 
 
 # ── App Home ─────────────────────────────────────────────────────────────────────────────────────────────

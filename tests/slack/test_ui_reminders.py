@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
-
-import pytest
 
 from bot.slack.ui.reminders import reminder_message, reminder_text
-from tests.support.store import findings, make_repo
+from tests.support.store import findings
 from tracker.reminders import ReminderKind, ReminderToPost
 from tracker.repository import Repository
 
@@ -19,11 +16,6 @@ K = ReminderKind
 
 def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Repository:
-    return make_repo(tmp_path)
 
 
 def _inspection(repo: Repository) -> int:

@@ -34,11 +34,6 @@ class Subject:
     status: str = "open"
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Repository:
-    return make_repo(tmp_path)
-
-
 def _inspection(repo: Repository, published: date = PUBLISHED, **kwargs: object) -> int:
     return repo.inspections.create(
         "Group-based CSE", published, "national thematic", "Northumbria", "C1", "U1", **kwargs

@@ -22,11 +22,6 @@ REVIEWERS = ApprovalPolicy.of(["U_REV1", "U_REV2", "S_LEGAL"])
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def repo(tmp_path: Path, clock: FakeClock) -> Repository:
     return make_repo(tmp_path, REVIEWERS, clock)
 

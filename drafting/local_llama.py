@@ -1,0 +1,95 @@
+"""The embedded chat model in process: llama-cpp-python, loaded once, shared safely, abandonable mid-answer.
+
+Built lazily because langchain-community and llama-cpp-python are optional extras (`make install-llm`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from drafting.llm import CANCEL, ChatModelError
+
+
+class LocalGenerationCancelledError(RuntimeError):
+    """Raised inside an abandoned local generation so it frees the model at the next token."""
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _cached_llama_unlocked(path: str, n_ctx: int, n_threads: int, n_batch: int) -> BaseChatModel:
+    cls = _serial_chat_llama_class()
+    try:
+        model = cls(
+            model_path=path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_batch=n_batch,
+            # 0 = take RoPE settings from the GGUF; ChatLlamaCpp's default (10000) would override Qwen2.5's 1e6 base.
+            rope_freq_base=0.0,
+            rope_freq_scale=0.0,
+            repeat_penalty=1.0,
+            streaming=False,
+            verbose=False,
+            call_lock=threading.Lock(),
+        )
+    except ValueError as exc:
+        raise ChatModelError(f"could not load the local model from {path}: {exc}") from exc
+    from drafting.llama_sampling import enable_lazy_grammar
+
+    enable_lazy_grammar(model.client)  # grammar-constrained JSON at unconstrained speed (~20 vs ~12 tok/s)
+    return model
+
+
+def load_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> BaseChatModel:
+    """Load a GGUF once per process (it takes seconds and ~1.5 GB); concurrent first calls load it once."""
+    with _LOAD_LOCK:
+        return _cached_llama_unlocked(path, n_ctx, n_threads, n_batch)
+
+
+@lru_cache(maxsize=1)
+def _serial_chat_llama_class() -> type[BaseChatModel]:
+    """ChatLlamaCpp made safe to share: one call at a time per loaded model, and abandonable mid-generation.
+
+    Built lazily because langchain-community and llama-cpp-python are optional extras.
+    """
+    from langchain_community.chat_models import ChatLlamaCpp
+    from langchain_core.language_models.chat_models import generate_from_stream
+
+    class SerialChatLlamaCpp(ChatLlamaCpp):
+        call_lock: Any = None
+
+        def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs):
+            cancel = CANCEL.get()
+            # llama.cpp contexts are not thread-safe: serialise calls on the same loaded model.
+            with self.call_lock or contextlib.nullcontext():
+                if cancel is None or kwargs.get("tool_choice"):
+                    return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                if cancel.is_set():
+                    raise LocalGenerationCancelledError("the caller stopped waiting before the model was free")
+                # Streamed so an abandoned call can be stopped between tokens (llama.cpp has no other hook:
+                # exceptions raised in its logits-processor callback are swallowed by ctypes).
+                chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+                return generate_from_stream(_until_cancelled(chunks, cancel))
+
+    return SerialChatLlamaCpp
+
+
+def _until_cancelled(chunks: Iterator[Any], cancel: threading.Event) -> Iterator[Any]:
+    try:
+        for chunk in chunks:
+            if cancel.is_set():
+                raise LocalGenerationCancelledError("the caller stopped waiting for this generation")
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()  # closing the llama.cpp generator ends its decoding loop
