@@ -129,9 +129,12 @@ class DraftQueue:
         channel, ts = finding.channel_id or "", finding.message_ts or ""
         thread_ts = finding.thread_ts or ts
         refuse = refuse or (lambda text: self.poster.reply(channel, reply_to or thread_ts, notice(text)))
-        problem = _redraft_refusal(finding) if check else None
-        if problem or not self.claim(finding.id):
-            refuse(problem or self.busy_message(finding))
+        if not self.claim(finding.id):  # first: while a draft runs, "being drafted" is the true reason
+            refuse(self.busy_message(finding))
+            return
+        if problem := _redraft_refusal(finding) if check else None:
+            self.release(finding.id)
+            refuse(problem)
             return
         latest = self.store.drafts.latest(finding.id)
         if latest is None:

@@ -123,14 +123,15 @@ def pick_follow_up(findings: list[FindingView], text: str) -> FollowUp:
         if len(named) == 1:
             return FollowUp(named[0], instruction)
         return FollowUp(None, instruction, f"There is no {kind} {match.group('number')} in this thread.")
-    drafted = [f for f in findings if f.latest_version > 0 or f.message_ts]
-    if len(drafted) == 1:
-        return FollowUp(drafted[0], instruction)
-    labels = ", ".join(f.label for f in drafted[:5])
+    # Every finding of the thread counts, drafted or not yet: a follow-up typed while the first draft is still
+    # being written (its message not yet recorded) is about that one answer.
+    if len(findings) == 1:
+        return FollowUp(findings[0], instruction)
+    labels = ", ".join(f.label for f in findings[:5])
     return FollowUp(
         None,
         instruction,
-        f"This thread has {len(drafted)} answers ({labels}{' …' if len(drafted) > 5 else ''}). Start your "
+        f"This thread has {len(findings)} answers ({labels}{' …' if len(findings) > 5 else ''}). Start your "
         "message with the one you mean, e.g. 'Recommendation 2: make it shorter', or use Request changes "
         "on its message.",
     )
