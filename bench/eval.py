@@ -1,203 +1,186 @@
-"""Drafting evaluation: the precedent composer against the local LLM on a development set.
+"""Drafting evaluation on the development library (bench/devlib): does each engine draft from the right evidence?
 
-Seed cases are drafted leave-one-document-out (the case's own document is excluded from retrieval) and
-compared with the real response; composed cases have no reference. Fabrications are planted into every
-draft to measure the grounding guard. Run: `make eval` (or `python -m bench.eval --engines composer`).
+Every gold finding is drafted for Aldermoor Police under an OFFICIAL ceiling against the library's own index
+(Aldermoor's documents, a distractor force's, news, one OFFICIAL-SENSITIVE canary). Measures, per engine:
+
+- leakage: findings whose draft text names a forbidden fact (the distractor's, the canary, news, another matter);
+- recall: gold relevant facts the draft text states (every key of the fact present);
+- ask coverage: gold asks answered by a relevant fact or by a placeholder that names the ask (or, for findings
+  addressed to another body, a text naming that body);
+- honest "nothing found": on the findings the library holds nothing for, no evidence used and the plan says so;
+- addressee handling: the answer's shape is the gold one;
+- seconds per draft, and the 20-finding report (D01–D20) drafted end to end;
+- the sentence check: an off-topic own-force sentence and an invented date planted in each draft are caught.
+
+Run: `make eval` (or `python -m bench.eval --engines composer`). Results: bench/results/eval-<engine>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
-import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import date
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
-import numpy as np
-from rouge_score import rouge_scorer
-
+from bench import devlib_data
+from bench.devlib_data import Case, Fact
 from drafting.chain import Drafter
 from drafting.engines import select_chat_model
-from drafting.fact_check import ForeignSource, check_draft
+from drafting.fact_check import check_draft
 from drafting.models import AnswerShape, Draft, DraftRequest, GuardKind
-from drafting.rules import decide_shape
-from retrieval.config import RetrievalConfig
-from retrieval.corpus import bundled_documents
-from retrieval.documents import parse_document
-from retrieval.embeddings import load_embeddings
-from retrieval.findings import make_finding
+from drafting.support import Passage, support
 from retrieval.glossary import aliases
-from retrieval.index import PrecedentIndex
-from retrieval.ingest import ingest_bundled
-from retrieval.loaders import read_text
-from retrieval.models import Finding
+from retrieval.models import Classification
 
-HERE = Path(__file__).parent
-PLANTED_DATE = "on 14 March 2019"
-PLANTED_UNIT = "the Harbourside Vulnerability Unit"
-OTHER_FORCE_FACT = (
-    "Cambridgeshire",
-    "The force also conducts regular internal audits through the Missing From Home and Domestic Abuse Scrutiny Groups.",
-    "Missing From Home and Domestic Abuse Scrutiny Groups",
-)
+PLANTED_SENTENCE = "The Domestic Abuse Triage Desk reviews every high-risk assessment within 24 hours."
+PLANTED_DATE = "The work was completed on 14 March 2019."
+REPORT_IDS = [f"D{i:02d}" for i in range(1, 21)]
 
 
 @dataclass
-class Case:
-    name: str
-    finding: Finding
-    inspection: str
-    force: str
-    shape: AnswerShape
-    published: date | None = None
-    reference: str = ""
-    exclude: tuple[str, ...] = ()
+class Row:
+    id: str
+    engine: str
+    seconds: float
+    shape_ok: bool
+    relevant: int
+    stated: int
+    leaked: list[str]
+    asks: int
+    covered: int
+    no_evidence: bool
+    honest: bool | None
+    model_text: bool
+    planted_caught: int
+    text: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Scores:
-    rows: list[dict[str, float]] = field(default_factory=list)
-
-    def mean(self, key: str) -> float:
-        values = [r[key] for r in self.rows if key in r]
-        return statistics.fmean(values) if values else float("nan")
-
-
-def load_cases() -> list[Case]:
-    spec = json.loads((HERE / "eval_set.json").read_text())
-    cases: list[Case] = []
-    for path, meta in bundled_documents():
-        shapes = spec["seed_shapes"].get(meta.doc_id)
-        if not shapes:
-            continue
-        doc = parse_document(read_text(path), meta)
-        for p in doc.precedents:
-            cases.append(
-                Case(
-                    name=f"{meta.doc_id}#{p.finding.number or 'AFI'}",
-                    finding=p.finding,
-                    inspection=meta.inspection_title,
-                    force=meta.force,
-                    shape=AnswerShape(shapes[p.finding.number or ""]),
-                    published=meta.published,
-                    reference=p.response,
-                    exclude=(meta.doc_id,),
-                )
-            )
-    for i, item in enumerate(spec["new"], start=1):
-        text = item["text"]
-        finding = make_finding(text, number=str(i))
-        cases.append(Case(f"new#{i}", finding, item["inspection"], item["force"], AnswerShape(item["shape"])))
-    return cases
+def covered_asks(case: Case, draft: Draft, facts: dict[str, Fact]) -> int:
+    placeholders = " ".join(draft.placeholders).lower()
+    text = draft.text.lower()
+    count = 0
+    for ask in case.asks:
+        by_fact = any(facts[f].stated_in(draft.text) for f in ask.relevant)
+        by_placeholder = any(k.lower() in placeholders for k in ask.keywords)
+        by_deferral = draft.shape is AnswerShape.OTHER_BODY and any(k.lower() in text for k in ask.keywords)
+        count += by_fact or by_placeholder or by_deferral
+    return count
 
 
-def plant_and_check(svc: Drafter, request: DraftRequest, draft: Draft) -> tuple[int, int]:
-    """Plant three fabrications into the draft and count how many the guard catches."""
-    hits = svc.retrieve(request)
-    own = [h.chunk.text for h in hits if h.chunk.meta.force.lower() == request.force.lower()]
-    foreign = [ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if h.chunk.text not in own]
-    foreign.append(ForeignSource(force=OTHER_FORCE_FACT[0], text=OTHER_FORCE_FACT[1]))
-    planted = f"{draft.text} The work was completed {PLANTED_DATE} by {PLANTED_UNIT}. {OTHER_FORCE_FACT[1]}"
-    result = check_draft(
+def planted_caught(drafter: Drafter, case: Case, request: DraftRequest, draft: Draft) -> int:
+    """Plant an own-force sentence on another matter and an invented date; count how many checks catch (of 2)."""
+    plan = draft.plan
+    if plan is None:
+        return 0
+    planted = f"{draft.text} {PLANTED_SENTENCE} {PLANTED_DATE}"
+    passages = [Passage(e.id, e.text) for e in plan.evidence]
+    supports = support(planted, passages, case.finding.text, drafter.embed)
+    sentence = any(s.by is None and "Triage Desk" in s.sentence for s in supports)
+    guard = check_draft(
         planted,
-        cited_ids=draft.cited_ids,
-        retrieved_ids=[s.chunk_id for s in draft.sources],
-        evidence=[request.finding.text, *own, request.inspection_title],
-        foreign=foreign,
-        own_force=request.force,
+        cited_ids=[],
+        retrieved_ids=[],
+        evidence=[case.finding.text, *(e.text for e in plan.evidence)],
+        own_force="Aldermoor Police",
         aliases=aliases(),
+        require_citation=False,
     )
-    spans = [g.span for g in result.findings]
-    targets = ["14 March 2019", "Harbourside Vulnerability Unit", OTHER_FORCE_FACT[2]]
-    return sum(any(t in s or s in t for s in spans if s) for t in targets), len(targets)
+    date = any(g.kind is GuardKind.UNSUPPORTED_FACT and "14 March 2019" in g.span for g in guard.findings)
+    return int(sentence) + int(date)
 
 
-def score(case: Case, draft: Draft, embed, rouge, caught: tuple[int, int]) -> dict[str, float]:
-    invalid = sum(g.kind is GuardKind.INVALID_CITATION for g in draft.guard)
-    cited = len(draft.cited_ids) + invalid
-    shape_ok = decide_shape(case.finding).shape is case.shape
-    names_body = case.shape is not AnswerShape.OTHER_BODY or "addressed to" in draft.text.lower()
-    row = {
-        "addressee_ok": float(shape_ok and names_body),
-        "grounded": float(draft.grounded),
-        "unsupported": float(sum(g.kind in (GuardKind.UNSUPPORTED_FACT, GuardKind.FOREIGN_FACT) for g in draft.guard)),
-        "placeholders": float(len(draft.placeholders)),
-        "seconds": draft.seconds,
-        "caught": caught[0] / caught[1],
+def run_case(drafter: Drafter, case: Case, facts: dict[str, Fact]) -> Row:
+    request = DraftRequest(
+        finding=case.finding,
+        inspection_title=case.inspection,
+        force=devlib_data.OWN_FORCE,
+        max_classification=Classification.OFFICIAL,
+    )
+    started = time.perf_counter()
+    draft = drafter.draft(request)
+    seconds = time.perf_counter() - started
+    plan = draft.plan
+    honest = None
+    if case.no_evidence:
+        honest = plan is not None and not plan.evidence and (plan.found_nothing or draft.shape is AnswerShape.OTHER_BODY)
+    return Row(
+        id=case.id,
+        engine=draft.engine,
+        seconds=round(seconds, 2),
+        shape_ok=draft.shape.value == case.shape,
+        relevant=len(case.relevant),
+        stated=sum(facts[f].stated_in(draft.text) for f in case.relevant),
+        leaked=[f for f in case.forbidden if facts[f].touched_in(draft.text)],
+        asks=len(case.asks),
+        covered=covered_asks(case, draft, facts),
+        no_evidence=case.no_evidence,
+        honest=honest,
+        model_text=draft.engine != "composer",
+        planted_caught=planted_caught(drafter, case, request, draft),
+        text=draft.text,
+        notes=draft.notes,
+    )
+
+
+def summary(rows: list[Row], report_seconds: float | None) -> dict[str, object]:
+    seconds = sorted(r.seconds for r in rows)
+    nothing = [r for r in rows if r.no_evidence]
+    relevant = sum(r.relevant for r in rows)
+    return {
+        "findings": len(rows),
+        "leakage_findings": sum(1 for r in rows if r.leaked),
+        "leaked_facts": sorted({f for r in rows for f in r.leaked}),
+        "recall": round(sum(r.stated for r in rows) / relevant, 3) if relevant else None,
+        "ask_coverage": round(sum(r.covered for r in rows) / sum(r.asks for r in rows), 3),
+        "honest_nothing_found": round(sum(1 for r in nothing if r.honest) / len(nothing), 3) if nothing else None,
+        "addressee": round(sum(r.shape_ok for r in rows) / len(rows), 3),
+        "model_text_share": round(sum(r.model_text for r in rows) / len(rows), 3),
+        "seconds_median": round(statistics.median(seconds), 2),
+        "seconds_p95": round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 2),
+        "seconds_max": round(seconds[-1], 2),
+        "timeouts": sum(1 for r in rows if any("did not finish" in n for n in r.notes)),
+        "report_20_seconds": report_seconds,
+        "planted_caught": round(sum(r.planted_caught for r in rows) / (2 * len(rows)), 3),
     }
-    if cited:  # validity is a property of the citations made; a draft citing nothing counts in `grounded`
-        row["citation_validity"] = len(draft.cited_ids) / cited
-    if case.reference:
-        a, b = embed.embed_documents([draft.text, case.reference])
-        row["cosine"] = float(np.dot(a, b))
-        row["rouge_l"] = rouge.score(case.reference, draft.text)["rougeL"].fmeasure
-    return row
-
-
-def run(engines: list[str], limit: int | None, out: Path | None) -> dict[str, dict[str, float]]:
-    cases = load_cases()[:limit]
-    with tempfile.TemporaryDirectory() as tmp:
-        config = RetrievalConfig(data_dir=Path(tmp))
-        index = PrecedentIndex(config)
-        ingest_bundled(index)
-        embed = load_embeddings(config)
-        rouge = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-        results: dict[str, dict[str, float]] = {}
-        for engine in engines:
-            choice = select_chat_model(engine, Path(".responder"), timeout=300)
-            svc = Drafter(index, choice.model, choice.engine, timeout=300, aliases=aliases())
-            scores = Scores()
-            for case in cases:
-                request = DraftRequest(
-                    finding=case.finding,
-                    inspection_title=case.inspection,
-                    published=case.published,
-                    force=case.force,
-                    exclude_doc_ids=case.exclude,
-                )
-                started = time.perf_counter()
-                draft = svc.draft(request)
-                draft.seconds = time.perf_counter() - started
-                scores.rows.append(score(case, draft, embed, rouge, plant_and_check(svc, request, draft)))
-                print(f"  {choice.engine:<40} {case.name:<55} {draft.seconds:6.1f}s", flush=True)
-            keys = ["addressee_ok", "grounded", "citation_validity", "unsupported", "placeholders", "cosine", "rouge_l"]
-            results[choice.engine] = {k: scores.mean(k) for k in [*keys, "caught", "seconds"]}
-            results[choice.engine]["cases"] = len(cases)
-    print_table(results)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2))
-    return results
-
-
-def print_table(results: dict[str, dict[str, float]]) -> None:
-    cols = [
-        ("addressee_ok", "addressee acc."),
-        ("grounded", "grounded"),
-        ("citation_validity", "citation valid"),
-        ("unsupported", "unsupported/draft"),
-        ("placeholders", "placeholders/draft"),
-        ("cosine", "cosine vs real"),
-        ("rouge_l", "ROUGE-L vs real"),
-        ("caught", "planted caught"),
-        ("seconds", "s/draft"),
-    ]
-    print("\n| engine | " + " | ".join(c[1] for c in cols) + " |")
-    print("|---|" + "---|" * len(cols))
-    for engine, row in results.items():
-        print(f"| {engine} | " + " | ".join(f"{row[k]:.2f}" for k, _ in cols) + " |")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="composer,local", help="comma-separated: composer, local, provider:model")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N cases")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "eval.json")
+    parser.add_argument("--only", default="", help="comma-separated finding ids (e.g. D01,D21)")
+    parser.add_argument("--show", action="store_true", help="print every draft")
     args = parser.parse_args()
-    run(args.engines.split(","), args.limit, args.out)
+    cases, facts = devlib_data.load()
+    if args.only:
+        wanted = set(args.only.split(","))
+        cases = [c for c in cases if c.id in wanted]
+    index = devlib_data.index()
+    devlib_data.RESULTS.mkdir(exist_ok=True)
+    for spec in [e.strip() for e in args.engines.split(",") if e.strip()]:
+        choice = select_chat_model(spec, devlib_data.RESULTS, timeout=120)
+        drafter = Drafter(index, choice.model, choice.engine, aliases=aliases(), today=lambda: devlib_data.TODAY)
+        print(f"== {choice.engine}: {len(cases)} findings")
+        rows = []
+        report_started = time.perf_counter()
+        for case in cases:
+            row = run_case(drafter, case, facts)
+            rows.append(row)
+            flag = f" LEAK {row.leaked}" if row.leaked else ""
+            print(f"{row.id} {row.seconds:5.1f}s {row.engine:10.10} facts {row.stated}/{row.relevant} "
+                  f"asks {row.covered}/{row.asks}{flag}")
+            if args.show:
+                print("   ", re.sub(r"\s+", " ", row.text))
+        in_report = [r for r in rows if r.id in REPORT_IDS]
+        report_seconds = round(sum(r.seconds for r in in_report), 1) if len(in_report) == 20 else None
+        result = summary(rows, report_seconds)
+        del report_started
+        print(json.dumps(result, indent=2))
+        name = choice.engine.replace(":", "-").replace("/", "-")
+        out = devlib_data.RESULTS / f"eval-{name}.json"
+        out.write_text(json.dumps({"summary": result, "rows": [asdict(r) for r in rows]}, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ def build_slack(
     )
     intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
     reports = ReportIntake(store, poster, drafts, jobs, intake, clock)
-    reviews = ReviewActions(store, poster, drafts, ReviewerDirectory(poster.client, settings.reviewers))
+    reviews = ReviewActions(store, poster, drafts, ReviewerDirectory(poster.client, settings.reviewers), settings.force)
     links = Permalinks(poster.client)
     home = HomeTab(core.desk, poster, links)
     reviews.on_change.append(home.refresh_quietly)

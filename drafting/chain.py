@@ -1,6 +1,17 @@
-"""The drafting chain: retrieve → decide shape → prompt → chat model → parse → guard.
+"""The drafting chain: shape → asks → evidence → plan → composed text → (the model's rewrite) → checks.
 
-A plain sequence of functions and LangChain runnables: a fixed pipeline needs no agent or graph engine.
+A plain sequence of functions and one LangChain call: a fixed pipeline needs no agent or graph engine.
+
+1. The addressee rules decide the shape; the finding is split into its asks.
+2. Each ask gets the own-force sentences about the same matter (`drafting.evidence`), or a placeholder.
+3. The composer writes that plan deterministically. Without a model, that is the draft.
+4. With a model, the model rewrites the composed text as fluent prose (plain text, no JSON: it is faster and
+   the composed text already carries every citation). The rewrite is refused, like a malformed reply, when it
+   adds or drops a fact, states what no passage supports, repeats itself, or restates the recommendation as
+   the force's commitment; it is retried once with the reasons if the time budget allows, else the composed
+   text stands, with a note saying so. The model's own words never reach a reviewer unless they pass.
+5. The fact checker runs on whatever text is kept: facts not in the finding or the evidence become
+   `[CONFIRM: …]`; sentences no passage supports are reported; another body's voice is reported.
 """
 
 from __future__ import annotations
@@ -9,7 +20,8 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from datetime import date
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -17,27 +29,31 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 import prompts
-from drafting.composer import compose, force_name
-from drafting.fact_check import ForeignSource, check_draft
-from drafting.llm import MalformedReply, bind_structured, parse_json_reply, structured_reply
-from drafting.models import Draft, DraftRequest, ModelAnswer, ShapeDecision, SourceRef
-from drafting.rules import decide_shape, fits_shape, shape_problem
-from retrieval.findings import make_finding
-from retrieval.models import ChunkSection, SearchFilters, SearchHit
+from drafting.asks import split_asks
+from drafting.composer import STILL_CURRENT, Composed, compose, force_name, placeholder_for
+from drafting.evidence import Embed, Evidence, EvidenceFinder, Retriever
+from drafting.fact_check import PLACEHOLDER, check_draft
+from drafting.llm import ModelTimeoutError, invoke_with_timeout
+from drafting.models import AnswerShape, AskPlan, Draft, DraftRequest, GuardFinding, GuardKind, Plan, SourceRef
+from drafting.reply_check import Problem, reply_problems
+from drafting.rules import decide_shape, shape_problem
+from drafting.support import Passage, Support, support
+from drafting.themes import themes_of
+from drafting.voice import FORCE_WRITTEN, other_voices
 
 log = logging.getLogger(__name__)
 
 COMPOSER = "composer"
-_INLINE_REF = re.compile(r"\s*\[(S\d+(?:\s*,\s*S\d+)*)\]")
-_EXCERPT_CHARS = 330  # each source is trimmed: the local model reads ~95 tokens/s
-
-
-class Retriever(Protocol):
-    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]: ...
+#: Seconds one draft may take, all attempts included; past it the composed text stands.
+DRAFT_BUDGET = 30.0
+#: With fewer words than this left to write around the fixed parts, a rewrite has nothing to improve.
+MIN_WORDS_TO_WRITE = 8
+#: A retry is only worth starting with at least this long left.
+MIN_RETRY_SECONDS = 8.0
 
 
 class Drafter:
-    """Drafts one finding at a time. `model=None` means the deterministic composer."""
+    """Drafts one finding at a time. `model=None` means the deterministic composer alone."""
 
     def __init__(
         self,
@@ -45,17 +61,20 @@ class Drafter:
         model: BaseChatModel | Runnable[Any, Any] | None,
         engine: str,
         *,
+        embed: Embed | None = None,
         timeout: float = 120.0,
-        own_sources: int = 2,
-        other_sources: int = 1,
+        budget: float = DRAFT_BUDGET,
+        stale_after_years: int = 3,
         aliases: dict[str, str] | None = None,
+        today: Callable[[], date] = date.today,
     ) -> None:
-        self.retriever = retriever
-        self.model = bind_structured(model, ModelAnswer) if model is not None else None
+        embed = embed or _embedder_of(retriever)
+        self.finder = EvidenceFinder(retriever, embed, stale_after_years=stale_after_years, today=today)
+        self.embed = embed
+        self.model = model
         self.engine = engine if model is not None else COMPOSER
         self.timeout = timeout
-        self.own_sources = own_sources
-        self.other_sources = other_sources
+        self.budget = budget
         self.aliases = aliases or {}
         self._prompt = ChatPromptTemplate.from_messages(
             [("system", prompts.load("system")), ("human", prompts.load("draft"))]
@@ -66,198 +85,277 @@ class Drafter:
         status = on_status or (lambda _msg: None)
         decision = decide_shape(request.finding)
         status("Searching past responses…")
-        hits = self.retrieve(request, decision)
-        sources = [_source_ref(f"S{i}", hit, request.force) for i, hit in enumerate(hits, start=1)]
-        notes: list[str] = []
-        answer, engine = self._answer(request, decision, hits, sources, notes, status)
-        draft = self._guarded(request, decision, hits, sources, answer, engine, notes)
+        plan = self.plan(request, decision.shape)
+        composed = compose(plan, decision, request.force)
+        notes = list(plan.notes)
+        text, engine = composed.text, COMPOSER
+        if self.model is not None and plan.evidence:
+            status(f"Writing with {self.engine}…")
+            text, engine = self._rewrite(request, plan, composed, notes, deadline=started + self.budget)
+        if request.instruction and engine == COMPOSER:
+            notes.append("The composer cannot follow instructions; it wrote the draft from the plan again.")
+        if self.model is not None and not plan.evidence:
+            # A deferral is fixed wording and a skeleton is placeholders: a model has nothing to write.
+            notes.append("Nothing for the model to write from: the composed text is the draft.")
+        draft = self._checked(request, plan, text, engine, notes, composed.rationale)
         draft.seconds = round(time.perf_counter() - started, 2)
         return draft
 
-    def retrieve(self, request: DraftRequest, decision: ShapeDecision | None = None) -> list[SearchHit]:
-        """Own-force precedents first (evidence), then other forces' (wording models only).
+    # ── the plan ─────────────────────────────────────────────────────────────────────────────────────────
 
-        Another force's answer of a different shape is a bad model (a small model copies it whole: "This
-        recommendation is addressed to the Home Office" for a recommendation to chief constables), so those
-        are left out.
-        """
-        decision = decision or decide_shape(request.finding)
-        query = f"{request.inspection_title}\n{request.finding.text}".strip()
-        base = SearchFilters(max_classification=request.max_classification, exclude_doc_ids=request.exclude_doc_ids)
-        own = self.retriever.search(query, k=self.own_sources, filters=base.model_copy(update={"force": request.force}))
-        wider = self.retriever.search(query, k=self.own_sources + self.other_sources + 2, filters=base)
-        others = [h for h in wider if not _is_own(h, request.force) and _models_shape(h, decision)]
-        return own + others[: self.other_sources]
+    def plan(self, request: DraftRequest, shape: AnswerShape) -> Plan:
+        asks = split_asks(request.finding)
+        if shape is AnswerShape.OTHER_BODY:
+            return Plan(shape=shape, asks=[AskPlan(ask=ask) for ask in asks])
+        found = self.finder.find(
+            request.finding,
+            asks,
+            request.force,
+            request.max_classification,
+            request.exclude_doc_ids,
+            request.inspection_title,
+            pcc_voice=shape is AnswerShape.PCC_VOICE,
+        )
+        ask_plans = [
+            AskPlan(
+                ask=ask,
+                evidence=found.by_ask[ask.id],
+                placeholder=None if found.by_ask[ask.id] else placeholder_for(ask, shape),
+            )
+            for ask in asks
+        ]
+        plan = Plan(shape=shape, asks=ask_plans, context=found.context)
+        plan.notes.extend(_plan_notes(plan, request))
+        return plan
 
-    def _answer(
-        self,
-        request: DraftRequest,
-        decision: ShapeDecision,
-        hits: list[SearchHit],
-        sources: list[SourceRef],
-        notes: list[str],
-        status: Callable[[str], None],
-    ) -> tuple[ModelAnswer, str]:
-        if self.model is None:
-            return self._compose(request, decision, hits, sources), COMPOSER
-        status(f"Drafting with {self.engine}…")
-        messages = self._messages(request, decision, hits, sources)
-        try:
-            return self._ask(messages, decision), self.engine
-        except MalformedReply as first:
-            log.info("model reply malformed, retrying once: %s", first)
-            notes.append(f"The model's first reply was malformed ({first}); it was asked again.")
-            retry = [*messages, AIMessage(content=str(first.args[1])), HumanMessage(_retry_text(first))]
+    # ── the model's rewrite ──────────────────────────────────────────────────────────────────────────────
+
+    def _rewrite(
+        self, request: DraftRequest, plan: Plan, composed: Composed, notes: list[str], deadline: float
+    ) -> tuple[str, str]:
+        masked, markers = mask_fixed(composed.text)
+        if words_to_write(masked) < MIN_WORDS_TO_WRITE:
+            notes.append("The draft is placeholders only: it is shown as composed.")
+            return composed.text, COMPOSER
+        messages = self._messages(request, plan, masked)
+        for attempt in (1, 2):
+            left = deadline - time.perf_counter()
+            if attempt == 2 and left < MIN_RETRY_SECONDS:
+                notes.append("There was no time left to ask the model again; the composed text is shown.")
+                return composed.text, COMPOSER
             try:
-                return self._ask(retry, decision), self.engine
-            except MalformedReply as second:
-                notes.append(
-                    f"The model's second reply was also malformed ({second}); this draft was written by "
-                    "the precedent composer instead."
-                )
-                return self._compose(request, decision, hits, sources), COMPOSER
+                reply = invoke_with_timeout(self.model, messages, min(self.timeout, max(left, 1.0)))
+            except ModelTimeoutError:
+                log.info("the model ran out of its %.0f s budget; keeping the composed text", self.budget)
+                notes.append(f"The model did not finish within {self.budget:.0f} s; the composed text is shown.")
+                return composed.text, COMPOSER
+            written = _reply_text(reply)
+            text, dropped = unmask(written, markers)
+            problems = self._problems(request, plan, composed, text)
+            if dropped:
+                problems.append(Problem("it dropped the date of an old statement", ", ".join(dropped)))
+            if not problems:
+                return text, self.engine
+            log.info("model rewrite refused (attempt %d): %s", attempt, "; ".join(problems))
+            log.debug("refused rewrite: %s", written)
+            messages = [*messages, AIMessage(content=written), HumanMessage(content=_retry_text(problems))]
+        notes.append(f"The model's wording was not used ({problems[0].reason}); the composed text is shown.")
+        return composed.text, COMPOSER
 
-    def _ask(self, messages: list[BaseMessage], decision: ShapeDecision) -> ModelAnswer:
-        assert self.model is not None
-        answer = structured_reply(self.model, messages, ModelAnswer, self.timeout)
-        if problem := shape_problem(decision, answer.text):
-            raise MalformedReply(f"the answer has the wrong shape: {problem}", answer.model_dump_json())
-        return answer
+    def _problems(self, request: DraftRequest, plan: Plan, composed: Composed, text: str) -> list[Problem]:
+        supports = self._support(request, plan, text)
+        problems = reply_problems(text, composed.text, supports, keep_all=not request.instruction)
+        if problem := shape_problem(decide_shape(request.finding), text):
+            problems.append(Problem("it has the wrong shape", problem))
+        return problems
 
-    def _messages(
-        self, request: DraftRequest, decision: ShapeDecision, hits: list[SearchHit], sources: list[SourceRef]
-    ) -> list[BaseMessage]:
+    def _messages(self, request: DraftRequest, plan: Plan, composed: str) -> list[BaseMessage]:
         finding = request.finding
         revision = ""
         if request.instruction:
             revision = prompts.load("revision").format(
                 previous=request.previous_text or "(none)", instruction=request.instruction
             )
+        unique = list({e.text: e for e in plan.evidence}.values())
+        evidence = "\n".join(_evidence_line(e) for e in unique) or "(none: the draft is placeholders)"
         return self._prompt.format_messages(
             force=request.force,
             force_name=force_name(request.force),
             inspection=request.inspection_title or "(not given)",
-            label=finding.label + (f" ({finding.due})" if finding.due and finding.due not in finding.text else ""),
+            label=finding.label,
             finding=finding.text,
-            addressees=", ".join(a.value for a in finding.addressees) or "not stated",
-            shape=decision.instruction,
+            shape=decide_shape(finding).instruction,
+            evidence=evidence,
             revision=revision,
-            sources="\n".join(_source_block(s, h) for s, h in zip(sources, hits, strict=True)) or "(none found)",
-            # The composer's grounded frame anchors a small model: it edits rather than copies a precedent.
-            starting_point=self._compose(request, decision, hits, sources).text,
+            composed=composed,
         )
 
-    def _compose(
-        self, request: DraftRequest, decision: ShapeDecision, hits: list[SearchHit], sources: list[SourceRef]
-    ) -> ModelAnswer:
-        responses = {
-            s.ref: h.chunk.response
-            for s, h in zip(sources, hits, strict=True)
-            if h.chunk.section is ChunkSection.PRECEDENT and h.chunk.response
-        }
-        return compose(request.finding, decision, request.force, sources, responses)
+    # ── checks on the text that is kept ──────────────────────────────────────────────────────────────────
 
-    def _guarded(
-        self,
-        request: DraftRequest,
-        decision: ShapeDecision,
-        hits: list[SearchHit],
-        sources: list[SourceRef],
-        answer: ModelAnswer,
-        engine: str,
-        notes: list[str],
+    def _support(self, request: DraftRequest, plan: Plan, text: str) -> list[Support]:
+        passages = [Passage(e.id, e.text) for e in plan.evidence]
+        person = [request.instruction or "", request.previous_text or ""]
+        return support(text, passages, request.finding.text, self.embed, extra=person)
+
+    def _checked(
+        self, request: DraftRequest, plan: Plan, text: str, engine: str, notes: list[str], rationale: str
     ) -> Draft:
-        text, inline = _strip_inline_refs(answer.text)
-        by_ref = {s.ref: s for s in sources}
-        cited = [by_ref[r].chunk_id if r in by_ref else r for r in [*answer.cited_ids, *inline]]
-        own_texts = [h.chunk.text for h in hits if _is_own(h, request.force)]
-        foreign = [
-            ForeignSource(force=h.chunk.meta.force, text=h.chunk.text) for h in hits if not _is_own(h, request.force)
-        ]
-        extra = [request.previous_text or "", request.instruction or "", request.inspection_title]
+        # A stale passage's month ("In February 2020 the force reported …") comes from its document's date.
+        evidence_texts = [e.text for e in plan.evidence] + [e.month for e in plan.evidence if e.stale]
+        person = [request.instruction or "", request.previous_text or "", request.inspection_title]
         result = check_draft(
             text,
-            cited_ids=cited,
-            retrieved_ids=[s.chunk_id for s in sources],
-            evidence=[request.finding.text, *own_texts, *extra],
-            foreign=foreign,
+            cited_ids=[],
+            retrieved_ids=[],
+            evidence=[request.finding.text, *evidence_texts, *person],
             own_force=force_name(request.force),
             aliases=self.aliases,
+            require_citation=False,
         )
-        for source in sources:
-            source.cited = source.chunk_id in result.cited_ids
+        supports = self._support(request, plan, result.text)
+        by_id = {e.id: e for e in plan.evidence}
+        used = [by_id[s.by] for s in supports if s.by in by_id]
+        guard = [*result.findings, *_unsupported(supports)]
+        force_written = [s.sentence for s in supports if s.by in by_id and by_id[s.by].kind in FORCE_WRITTEN]
+        guard += other_voices(result.text, force_name(request.force), force_written)
+        sources = _sources(plan.evidence, used, request.force)
         return Draft(
             finding=request.finding,
-            shape=decision.shape,
+            shape=plan.shape,
             text=result.text,
-            cited_ids=result.cited_ids,
+            cited_ids=list(dict.fromkeys(e.chunk_id for e in used)),
             sources=sources,
             placeholders=result.placeholders,
-            rationale=answer.rationale,
-            guard=result.findings,
+            rationale=rationale,
+            guard=guard,
             engine=engine,
             notes=notes,
+            plan=plan,
         )
 
 
-def parse_answer(content: str) -> ModelAnswer:
-    """Parse a model's reply into a ModelAnswer (see `drafting.llm.parse_json_reply`)."""
-    return parse_json_reply(content, ModelAnswer)
+#: An old statement quoted with its date and its question: the model may reword the statement, never the two.
+_DATED_QUOTE = re.compile(r"(As published in [A-Z][a-z]+ \d{4}:) “([^”]*)” " + re.escape(STILL_CURRENT))
+_MARKER = re.compile(r"\[[DP]\d+\]")
 
 
-def _retry_text(error: MalformedReply) -> str:
-    return prompts.load("retry").format(error=error.args[0])
+def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
+    """What the model must not reword, as short markers: an old statement's date `[D1]`, each placeholder `[P1]`.
+
+    A small model keeps four characters exactly far more reliably than forty words. Returns the masked text and
+    marker → original; an old statement loses its quotation marks, since the model may reword it.
+    """
+    markers: dict[str, str] = {}
+    dates = 0
+
+    def date_marker(match: re.Match[str]) -> str:
+        nonlocal dates
+        dates += 1
+        markers[f"[D{dates}]"] = match.group(1)
+        return f"[D{dates}] {match.group(2)} {STILL_CURRENT}"
+
+    text = _DATED_QUOTE.sub(date_marker, text)
+    for i, placeholder in enumerate(dict.fromkeys(PLACEHOLDER.findall(text)), start=1):
+        markers[f"[P{i}]"] = placeholder
+        text = text.replace(placeholder, f"[P{i}]")
+    return text, markers
 
 
-def _strip_inline_refs(text: str) -> tuple[str, list[str]]:
-    refs = [r.strip() for m in _INLINE_REF.finditer(text) for r in m.group(1).split(",")]
-    return _INLINE_REF.sub("", text).strip(), refs
+def unmask(text: str, markers: dict[str, str]) -> tuple[str, list[str]]:
+    """The model's text with its markers replaced, and any placeholder it dropped put back at the end (the chain,
+    not the model, owns placeholders). Returns the text and the date markers it dropped, which cannot be put back:
+    without its date, an old statement reads as today's."""
+    dropped = [marker for marker in markers if marker.startswith("[D") and marker not in text]
+    for marker, original in markers.items():
+        if marker in text:
+            text = text.replace(marker, original, 1).replace(marker, "")
+        elif marker.startswith("[P"):
+            text = f"{text.rstrip()} {original}"
+    return " ".join(text.split()), dropped
 
 
-def _models_shape(hit: SearchHit, decision: ShapeDecision) -> bool:
-    chunk = hit.chunk
-    if chunk.section is not ChunkSection.PRECEDENT or not chunk.recommendation:
-        return True
-    return fits_shape(decision, make_finding(chunk.recommendation, number=chunk.finding_number))
+def words_to_write(masked: str) -> int:
+    """How many words the model has to work with once the fixed parts are markers."""
+    return len(_MARKER.sub(" ", masked).split())
 
 
-def _is_own(hit: SearchHit, force: str) -> bool:
-    return hit.chunk.meta.force.strip().lower() == force.strip().lower()
+def _embedder_of(retriever: Retriever) -> Embed:
+    embeddings = getattr(retriever, "embeddings", None)
+    if embeddings is None:
+        raise ValueError("the drafter needs an embedder: pass embed=, or a retriever with .embeddings")
+    return embeddings.embed_documents
 
 
-def _source_ref(ref: str, hit: SearchHit, force: str) -> SourceRef:
-    meta = hit.chunk.meta
-    return SourceRef(
-        ref=ref,
-        chunk_id=hit.chunk.id,
-        doc_id=hit.chunk.doc_id,
-        title=meta.title,
-        force=meta.force,
-        inspection_title=meta.inspection_title,
-        published=meta.published,
-        finding_number=hit.chunk.finding_number,
-        similarity=hit.similarity,
-        own_force=_is_own(hit, force),
-        excerpt=_trim(hit.chunk.response or hit.chunk.text, 240),
-    )
+def _plan_notes(plan: Plan, request: DraftRequest) -> list[str]:
+    notes = []
+    if plan.found_nothing:
+        matter = ", ".join(sorted(themes_of(request.finding.text))) or "this matter"
+        notes.append(
+            f"No earlier answer or position statement on {matter} was found in the library: every ask is left "
+            "for the office to supply."
+        )
+    if any(e.stale for e in plan.evidence):
+        notes.append("Some evidence is more than three years old: it is dated in the text, to confirm it still holds.")
+    if plan.context:
+        notes.append(
+            f"{len(plan.context)} passage(s) from third-party documents (news, reports) bear on this; they are "
+            "shown for context and are never stated as the force's position."
+        )
+    return notes
 
 
-def _source_block(source: SourceRef, hit: SearchHit) -> str:
-    who = f"OWN FORCE ({source.force})" if source.own_force else f"OTHER FORCE ({source.force}), wording only"
-    chunk = hit.chunk
-    head = f"{source.ref} [{who}; {source.inspection_title or 'inspection unknown'}"
-    head += f"; {source.published.isoformat()}]" if source.published else "]"
-    if chunk.section is ChunkSection.PRECEDENT and chunk.response:
-        body = f"Finding: {_trim(chunk.recommendation, 160)}\nAnswer: {_trim(chunk.response, _EXCERPT_CHARS)}"
-    else:
-        # Chunk texts open with the inspection title for search; the header line already carries it.
-        body = _trim(chunk.text.removeprefix(source.inspection_title).strip(), _EXCERPT_CHARS)
-    return f"{head}\n{body}"
+def _evidence_line(evidence: Evidence) -> str:
+    when = evidence.dated.strftime("%B %Y") if evidence.dated else "undated"
+    return f"{evidence.id} [{evidence.force}, {when}]: {evidence.text}"
 
 
-def _trim(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut + " …"
+def _reply_text(reply: Any) -> str:
+    content = reply.content if isinstance(reply.content, str) else str(reply.content)
+    text = content.strip().strip('"').strip()
+    for prefix in ("Answer:", "Revised draft:", "Draft:"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :].strip()
+    return " ".join(text.split())
+
+
+def _retry_text(problems: list[Problem]) -> str:
+    return prompts.load("retry").format(error="; ".join(problems))
+
+
+def _unsupported(supports: list[Support]) -> list[GuardFinding]:
+    findings = []
+    for item in supports:
+        if item.by is None:
+            detail = f"No passage that passed the relevance gate supports: “{item.sentence}”"
+            findings.append(GuardFinding(kind=GuardKind.UNSUPPORTED_SENTENCE, detail=detail, span=item.sentence))
+        elif item.restates:
+            detail = f"This restates the recommendation as the force's commitment: “{item.sentence}”"
+            findings.append(GuardFinding(kind=GuardKind.UNSUPPORTED_SENTENCE, detail=detail, span=item.sentence))
+    return findings
+
+
+def _sources(evidence: list[Evidence], used: list[Evidence], force: str) -> list[SourceRef]:
+    """One source per chunk the evidence came from, with the passages actually used as its excerpt."""
+    by_chunk: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        by_chunk.setdefault(item.chunk_id, []).append(item)
+    cited = {e.chunk_id for e in used}
+    refs = []
+    for i, (chunk_id, items) in enumerate(by_chunk.items(), start=1):
+        first = items[0]
+        refs.append(
+            SourceRef(
+                ref=f"S{i}",
+                chunk_id=chunk_id,
+                doc_id=first.doc_id,
+                title=first.title,
+                force=first.force,
+                inspection_title=first.inspection_title,
+                published=first.dated,
+                similarity=max(e.relevance for e in items),
+                own_force=first.force.strip().lower() == force.strip().lower(),
+                cited=chunk_id in cited,
+                excerpt=" … ".join(dict.fromkeys(e.text for e in items)),
+            )
+        )
+    return refs

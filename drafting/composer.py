@@ -1,25 +1,39 @@
-"""The precedent composer: a deterministic engine that needs no model.
+"""The composer: the plan written out deterministically, with no model. The baseline every model must beat.
 
-It writes the addressee rule's frame, adapts the closest own-force precedent (clearly marked for the
-office to confirm it is still current) and leaves placeholders for everything it cannot know. It is the
-fallback when no chat model is available and the baseline every LLM engine must beat.
+Each ask in order, the evidence found for it, in the office's voice (the force in the third person), older
+evidence with its date and a question to confirm it is current; then, for each ask where nothing was found, a
+placeholder that names that ask. No fact is added, no decision is announced: whether the office accepts the
+recommendation is the reviewer's choice, offered on the card (`drafting.decisions`).
 """
 
 from __future__ import annotations
 
 import re
 
-from drafting.models import AnswerShape, ModelAnswer, ShapeDecision, SourceRef, Stance
-from retrieval.models import Finding
+from pydantic import BaseModel
 
-# Below this dense similarity an own-force precedent is about something else and adapting it misleads.
-MIN_ADAPT_SIMILARITY = 0.5
+from drafting.asks import Ask
+from drafting.evidence import Evidence
+from drafting.models import AnswerShape, Plan, ShapeDecision, Stance
+from drafting.voice import in_force_voice
+
+STILL_CURRENT = "[CONFIRM: still the current position?]"
+MONITORING = "I will monitor progress through my regular HMICFRS scrutiny process."
 
 _STANCE_WORDS = {
     Stance.AWAIT: "will await the outcome of this work and respond to any national guidance that follows",
     Stance.SUPPORT: "will support this national work and adopt any guidance that results from it",
     Stance.CONTRIBUTE: "will contribute to this work as it is taken forward nationally",
 }
+#: Openings that tie a sentence to a paragraph it is no longer in.
+_DISCOURSE = re.compile(r"^(?:For example|For instance|In addition|Additionally|Also|However|Furthermore|Moreover),\s*")
+_NEGATED = re.compile(r"\b(?:isn['’]t|aren['’]t|doesn['’]t|don['’]t|not|hasn['’]t|haven['’]t)\b", re.IGNORECASE)
+
+
+class Composed(BaseModel):
+    text: str
+    used: list[str]  # ids of the evidence the text states
+    rationale: str
 
 
 def force_name(force: str) -> str:
@@ -30,75 +44,79 @@ def force_name(force: str) -> str:
     return f"{force} Police"
 
 
-def compose(
-    finding: Finding, decision: ShapeDecision, force: str, sources: list[SourceRef], responses: dict[str, str]
-) -> ModelAnswer:
-    """Compose an answer. `responses` maps a source ref (S1 …) to that precedent's response text."""
+def placeholder_for(ask: Ask, shape: AnswerShape) -> str:
+    """The question an ask with no evidence leaves for the office, naming that ask."""
+    text = ask.text.rstrip(".")
+    first = text.split()[0].lower() if text.split() else ""
+    if shape is AnswerShape.PCC_VOICE:
+        return f"what my office will do to {text}" if ask.starts_with_verb else f"how my office will see that {text}"
+    if _NEGATED.search(text):
+        subject = "it " if _NEGATED.match(text) else ""
+        return f"what the force is doing about the finding that {subject}{text}"
+    if ask.starts_with_verb and not first.endswith("s"):
+        return f"what the force is doing to {text}"
+    if ask.starts_with_verb:
+        return f"how the force {text}"
+    return f"how the force makes sure that {text}"
+
+
+def compose(plan: Plan, decision: ShapeDecision, force: str) -> Composed:
     name = force_name(force)
     if decision.shape is AnswerShape.OTHER_BODY:
-        return _other_body(decision, name, sources)
+        return _other_body(decision, name)
+    parts: list[str] = []
+    used: list[str] = []
     if decision.shape is AnswerShape.PCC_VOICE:
-        return _pcc_voice(finding)
-    return _force_position(finding, name, sources, responses)
+        parts.append("This recommendation is addressed to police and crime commissioners.")
+    said: set[str] = set()
+    for ask_plan in plan.asks:
+        fresh = [e for e in ask_plan.evidence if e.text not in said]
+        said.update(e.text for e in fresh)
+        used.extend(e.id for e in fresh)
+        parts.extend(_stated_together(fresh, name))
+    # What the evidence says first, in the asks' order; then what is left for the office to supply.
+    parts.extend(f"[CONFIRM: {a.placeholder}]" for a in plan.asks if not a.evidence and a.placeholder)
+    if decision.shape is AnswerShape.PCC_VOICE:
+        parts.append(MONITORING)
+    return Composed(text=" ".join(parts), used=used, rationale=_rationale(plan))
 
 
-def _other_body(decision: ShapeDecision, name: str, sources: list[SourceRef]) -> ModelAnswer:
+def _stated_together(evidence: list[Evidence], name: str) -> list[str]:
+    """Current evidence as it is; older evidence quoted with its date, one quotation per document."""
+    parts: list[str] = []
+    stale: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        if item.stale:
+            stale.setdefault(item.doc_id, []).append(item)
+        else:
+            parts.append(_sentence(item, name))
+    for items in stale.values():
+        quoted = " ".join(_sentence(item, name) for item in items)
+        parts.append(f"As published in {items[0].month}: “{quoted}” {STILL_CURRENT}")
+    return parts
+
+
+def _sentence(evidence: Evidence, name: str) -> str:
+    sentence = _DISCOURSE.sub("", in_force_voice(evidence.text, evidence.kind, name).rstrip())
+    sentence = sentence[:1].upper() + sentence[1:]
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
+
+
+def _other_body(decision: ShapeDecision, name: str) -> Composed:
     stance = decision.stance or Stance.AWAIT
     text = (
         f"This recommendation is addressed to {decision.bodies}. {name} {_STANCE_WORDS[stance]}. "
         "I will monitor the force's response through my scrutiny process."
     )
-    cited = [sources[0].ref] if sources else []
-    return ModelAnswer(
-        text=text,
-        cited_ids=cited,
-        rationale=f"Addressed to {decision.bodies} only, so the answer names them and the force's stance.",
+    why = f"Addressed to {decision.bodies} only, so the answer names them and the force's stance."
+    return Composed(text=text, used=[], rationale=why)
+
+
+def _rationale(plan: Plan) -> str:
+    answered = sum(1 for ask in plan.asks if ask.evidence)
+    total = len(plan.asks)
+    if not answered:
+        return f"No own-force evidence on this matter was found; all {total} ask(s) are left for the office."
+    return (
+        f"{answered} of {total} ask(s) answered from the force's own earlier statements; the rest are left to confirm."
     )
-
-
-def _pcc_voice(finding: Finding) -> ModelAnswer:
-    text = (
-        "I note this recommendation, which is addressed to Police and Crime Commissioners. "
-        "I will [CONFIRM: action my office will take] by [CONFIRM: date], and I will monitor progress "
-        "through my regular HMICFRS scrutiny process."
-    )
-    return ModelAnswer(
-        text=text,
-        placeholders=["action my office will take", "date"],
-        rationale="Addressed to PCCs, so it is answered in the PCC's own voice; the action is left to confirm.",
-    )
-
-
-def _force_position(finding: Finding, name: str, sources: list[SourceRef], responses: dict[str, str]) -> ModelAnswer:
-    due = f" ({finding.due.rstrip(',')})" if finding.due else ""
-    parts = [f"{name} accepts this recommendation{due}."]
-    cited: list[str] = []
-    best = _closest_own(sources)
-    if best and responses.get(best.ref):
-        earlier = _first_sentences(responses[best.ref], 2)
-        where = best.inspection_title or "an earlier inspection"
-        parts.append(
-            f"In response to a related finding in {where}, the force reported: \u201c{earlier}\u201d "
-            "[CONFIRM: whether this remains the current position]."
-        )
-        cited.append(best.ref)
-    parts.append(
-        "The force will [CONFIRM: actions taken or planned], led by [CONFIRM: owner], "
-        "with completion expected by [CONFIRM: date]."
-    )
-    rationale = (
-        f"Adapted from the force's closest earlier answer ({best.ref}); the office must confirm it is current."
-        if cited
-        else "No close own-force precedent was found, so the position is left for the force to supply."
-    )
-    return ModelAnswer(text=" ".join(parts), cited_ids=cited, rationale=rationale)
-
-
-def _closest_own(sources: list[SourceRef]) -> SourceRef | None:
-    own = [s for s in sources if s.own_force and (s.similarity or 0.0) >= MIN_ADAPT_SIMILARITY]
-    return max(own, key=lambda s: s.similarity or 0.0, default=None)
-
-
-def _first_sentences(text: str, n: int) -> str:
-    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
-    return " ".join(sentences[:n]).strip()

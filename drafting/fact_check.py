@@ -71,8 +71,13 @@ def check_draft(
     foreign: Iterable[ForeignSource] = (),
     own_force: str = "",
     aliases: dict[str, str] | None = None,
+    require_citation: bool = True,
 ) -> GuardResult:
-    """Check one draft. `evidence` is the finding text plus own-force source texts."""
+    """Check one draft. `evidence` is the finding text plus own-force source texts.
+
+    `require_citation` False: the caller checks support sentence by sentence, and a draft of placeholders
+    alone rightly cites nothing.
+    """
     findings: list[GuardFinding] = []
     valid_ids = _check_citations(list(cited_ids), set(retrieved_ids), findings)
     evidence_blob = _norm(" ".join(evidence))
@@ -81,7 +86,7 @@ def check_draft(
     lifted = _lifted_passages(text, foreign)  # on the model's own words, before placeholders cut runs up
     text = _replace_unsupported(text, known, foreign, findings)
     findings.extend(lifted)
-    if not valid_ids:
+    if require_citation and not valid_ids:
         findings.append(
             GuardFinding(
                 kind=GuardKind.NO_GROUNDING,
@@ -89,6 +94,11 @@ def check_draft(
             )
         )
     return GuardResult(text=text, findings=findings, cited_ids=valid_ids, placeholders=placeholders_in(text))
+
+
+def facts_in(text: str, own_force: str = "") -> list[str]:
+    """The dates, numbers and names a text states (what a rewrite must keep), in order, without repeats."""
+    return list(dict.fromkeys(span for span, _what in _facts(text, _Known("", own_force, {}))))
 
 
 def placeholders_in(text: str) -> list[str]:

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from drafting.asks import Ask
+from drafting.evidence import Evidence
 from retrieval.models import Addressee, Classification, Finding
 
 #: The longest single recommendation accepted as pasted text; a whole report goes in as a file instead.
@@ -77,6 +79,8 @@ class GuardKind(StrEnum):
     NO_GROUNDING = "no grounding"
     UNSUPPORTED_FACT = "unsupported fact"
     FOREIGN_FACT = "another force's fact"
+    UNSUPPORTED_SENTENCE = "unsupported sentence"
+    OTHER_VOICE = "another body's voice"
 
 
 class GuardFinding(BaseModel):
@@ -84,6 +88,31 @@ class GuardFinding(BaseModel):
     detail: str
     span: str = ""
     replaced: bool = Field(False, description="True when the span became a [CONFIRM: …] placeholder")
+
+
+class AskPlan(BaseModel):
+    """One ask of the finding and how the draft answers it: with evidence, or with a placeholder naming it."""
+
+    ask: Ask
+    evidence: list[Evidence] = Field(default_factory=list)
+    placeholder: str | None = Field(None, description="What the office must supply, when nothing was found")
+
+
+class Plan(BaseModel):
+    """What the draft is built from, shown to the reviewer beside the text."""
+
+    shape: AnswerShape
+    asks: list[AskPlan] = Field(default_factory=list)
+    context: list[Evidence] = Field(default_factory=list, description="Third-party passages: never the force's")
+    notes: list[str] = Field(default_factory=list, description="What a reviewer must know: 'nothing was found …'")
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        return [evidence for ask in self.asks for evidence in ask.evidence]
+
+    @property
+    def found_nothing(self) -> bool:
+        return self.shape is not AnswerShape.OTHER_BODY and not self.evidence
 
 
 class Draft(BaseModel):
@@ -98,12 +127,18 @@ class Draft(BaseModel):
     engine: str
     notes: list[str] = Field(default_factory=list, description="Fallbacks and retries, shown to reviewers")
     seconds: float = 0.0
+    plan: Plan | None = None
 
     @property
     def grounded(self) -> bool:
-        return is_grounded(bool(self.cited_ids), self.guard)
+        return is_grounded(self.guard)
 
 
-def is_grounded(cites_a_source: bool, guard: list[GuardFinding]) -> bool:
-    """A draft is grounded when it cites a retrieved source and the guard did not find it ungrounded."""
-    return cites_a_source and not any(g.kind is GuardKind.NO_GROUNDING for g in guard)
+#: Guard findings that mean some of the text is not borne out by the evidence the draft was given.
+UNGROUNDED = frozenset({GuardKind.NO_GROUNDING, GuardKind.UNSUPPORTED_SENTENCE})
+
+
+def is_grounded(guard: list[GuardFinding]) -> bool:
+    """Every statement is borne out by the finding or by evidence that passed the gate (a skeleton of
+    placeholders states nothing, so it is grounded too)."""
+    return not any(g.kind in UNGROUNDED for g in guard)

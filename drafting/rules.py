@@ -36,8 +36,8 @@ def decide_shape(finding: Finding) -> ShapeDecision:
             shape=AnswerShape.FORCE_POSITION,
             addressees=addressees,
             instruction=(
-                "Write the force's position statement in the third person about the force: the actions "
-                "taken or planned, who owns them and by when. Every fact must come from an own-force source."
+                "Write the force's position statement in the third person about the force: what the force "
+                "has done or is doing, exactly as its own earlier statements say. Add no owner or deadline."
             ),
         )
     if Addressee.PCCS in addressees:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-DRAFT_PROMPT_VERSION = "v1"
+DRAFT_PROMPT_VERSION = "v2"
 
 
 @cache

@@ -223,6 +223,7 @@ def store_version(
         requested_by=requested_by,
         instruction=instruction,
         created_at=store.now(),
+        plan=draft.plan,
     )
     session.add(row)
     session.flush()

@@ -96,6 +96,7 @@ class Reviews:
                 sources=latest.sources,
                 placeholders=placeholders_in(new_text or ""),
                 rationale=f"Edited by {reviewer} from v{latest.version}.",
+                plan=latest.plan,  # the same evidence: an edit changes the words, not what they rest on
             )
             target = store_version(self._store, session, finding, latest, edited, reviewer, comment, None)
         now = self._store.now()

@@ -160,6 +160,8 @@ class Draft(Base):
     requested_by: Mapped[str | None] = mapped_column(String(64))
     instruction: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    #: What the version was built from: each ask with its evidence or placeholder (None before revision 0003).
+    plan: Mapped[dict[str, Any] | None]
 
 
 class Review(Base):

@@ -47,6 +47,7 @@ class NewDraft(_View):
     placeholders: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     rationale: str = ""
+    plan: dict[str, Any] | None = Field(None, description="The asks, each with its evidence or placeholder")
 
     @classmethod
     def from_draft(cls, draft: Any) -> NewDraft:
@@ -59,6 +60,7 @@ class NewDraft(_View):
             placeholders=list(getattr(draft, "placeholders", [])),
             notes=list(getattr(draft, "notes", [])),
             rationale=getattr(draft, "rationale", "") or "",
+            plan=_plain(plan) if (plan := getattr(draft, "plan", None)) is not None else None,
         )
 
 
@@ -161,6 +163,7 @@ class DraftView(_View):
     requested_by: str | None
     instruction: str | None
     created_at: datetime
+    plan: dict[str, Any] | None = None
 
 
 class ReviewView(_View):

@@ -16,6 +16,8 @@ from bot.services.poster import SlackPoster
 from bot.services.reviewers import ReviewerDirectory
 from bot.slack.ui.common import notice, refusal_text
 from bot.slack.ui.modals import ModalContext, TooLongToEdit, edit_modal, request_changes_modal
+from drafting.decisions import Decision, with_decision
+from drafting.rules import decide_shape
 from tracker.errors import TrackerError
 from tracker.repository import Repository
 from tracker.review import ReviewAction, ReviewSnapshot, transition
@@ -47,8 +49,9 @@ class Submitted:
 
 class ReviewActions:
     def __init__(
-        self, store: Repository, poster: SlackPoster, drafts: DraftQueue, reviewers: ReviewerDirectory
+        self, store: Repository, poster: SlackPoster, drafts: DraftQueue, reviewers: ReviewerDirectory, force: str
     ) -> None:
+        self.force = force
         self.store = store
         self.poster = poster
         self.drafts = drafts
@@ -87,6 +90,25 @@ class ReviewActions:
             self.tell(click, str(problem))
             return
         self.poster.open_modal(click.trigger_id, view)
+
+    def decide(self, click: Click, decision: Decision) -> None:
+        """The reviewer's decision on the recommendation: a new version opening with its sentence, by them."""
+        finding = self._current(click, ReviewAction.EDIT)
+        latest = self.store.drafts.latest(click.finding_id) if finding else None
+        if finding is None or latest is None:
+            return
+        shape = decide_shape(finding.to_finding()).shape
+        text = with_decision(latest.text, decision, shape, self.force)
+        try:
+            self.store.reviews.record(
+                click.finding_id, click.user, (), ReviewAction.EDIT, expected_version=click.version, new_text=text
+            )
+        except TrackerError as refusal:
+            self.tell(click, refusal_text(refusal))
+            return
+        log.info("finding %s: decision %s by %s", click.finding_id, decision.value, click.user)
+        self.drafts.show(click.finding_id, click.channel, click.message_ts)
+        self.changed()
 
     def tell(self, click: Click, text: str) -> None:
         """A refusal or note for the person who clicked, and no one else."""

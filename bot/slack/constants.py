@@ -12,6 +12,7 @@ ACTION_REQUEST_CHANGES = "draft_request_changes"
 ACTION_EDIT = "draft_edit"
 ACTION_REGENERATE = "draft_regenerate"
 ACTION_REOPEN = "draft_reopen"  # shown instead of the four above once an answer is approved
+ACTION_DECISION = "draft_decision"  # a menu: accept / accept in part / no action (the reviewer's choice)
 DRAFT_ACTIONS = (ACTION_APPROVE, ACTION_REQUEST_CHANGES, ACTION_EDIT, ACTION_REGENERATE, ACTION_REOPEN)
 
 # --- blocks on a draft message (block_id) ----------------------------------------------------------------
@@ -19,6 +20,7 @@ BLOCK_FINDING = "draft_finding"
 BLOCK_DRAFT_PREFIX = "draft_text_"  # draft_text_0, draft_text_1 …: a long draft spans several sections
 BLOCK_PLACEHOLDERS = "draft_placeholders"
 BLOCK_SOURCES = "draft_sources"
+BLOCK_PLAN = "draft_plan"
 BLOCK_GUARD = "draft_guard"
 BLOCK_NOTES = "draft_notes"
 BLOCK_STATUS = "draft_status"

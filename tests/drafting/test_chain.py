@@ -1,201 +1,159 @@
-"""The drafting chain with a scripted chat model and a fake retriever: plumbing, retries, fallbacks."""
+"""The drafting chain with a scripted chat model and canned hits: plan, composed text, the model's rewrite."""
 
-import json
+from __future__ import annotations
+
+import time
+from datetime import date
 
 import pytest
 
-from drafting.chain import COMPOSER, Drafter, parse_answer
-from drafting.llm import MalformedReply, ModelTimeoutError
+from drafting.chain import COMPOSER, Drafter, mask_fixed, unmask
+from drafting.composer import STILL_CURRENT
 from drafting.models import AnswerShape, DraftRequest, GuardKind
-from retrieval.models import Addressee, Finding
+from retrieval.embeddings import MiniLMEmbeddings
+from retrieval.findings import make_finding
 from tests.support.fakes import FakeRetriever, ScriptedChatModel, make_hit
 
-FINDING = Finding(
-    number="2",
-    text=(
-        "By 31 December 2024, all chief constables should make sure that their forces have problem "
-        "profiles for child sexual exploitation."
-    ),
-    due="By 31 December 2024",
-    addressees=(Addressee.CHIEF_CONSTABLES,),
+TODAY = date(2026, 12, 1)
+FINDING = make_finding(
+    "By 31 December 2026, all chief constables should make sure that their forces have problem profiles for child "
+    "sexual exploitation, and that the profiles are updated at least annually."
 )
+INSPECTION = "An inspection of the response to group-based child sexual exploitation"
 OWN = make_hit(
     "Northumbria",
-    "A new problem profile has been commissioned and chapter 1 has been completed which details crime "
-    "overview for CSE.",
-    similarity=0.81,
+    "A new problem profile for child sexual exploitation has been commissioned and chapter 1 has been completed.",
+    recommendation="All chief constables should make sure that their forces have problem profiles for child sexual "
+    "exploitation.",
+    inspection=INSPECTION,
+    published=date(2025, 6, 10),
 )
 OTHER = make_hit(
     "Cambridgeshire",
-    "The Constabulary participates in regular multi-agency audits through the Missing From Home Scrutiny Group.",
-    similarity=0.62,
-    number="3.5",
+    "The Constabulary refreshed its child sexual exploitation problem profile through Operation Juniper in 2024.",
+    recommendation="All chief constables should make sure that their forces have problem profiles for CSE.",
+    inspection=INSPECTION,
 )
+EVIDENCE = OWN.chunk.response
 
 
-def request(**kw) -> DraftRequest:
-    return DraftRequest(finding=FINDING, inspection_title="Group-based CSE", force="Northumbria", **kw)
+@pytest.fixture
+def retriever(model: MiniLMEmbeddings) -> FakeRetriever:
+    return FakeRetriever([OWN, OTHER], embeddings=model)
 
 
-def reply(text: str, cited: list[str], **extra) -> str:
-    return json.dumps({"text": text, "cited_ids": cited, "placeholders": [], "rationale": "r", **extra})
+def request(**kwargs: object) -> DraftRequest:
+    return DraftRequest(finding=FINDING, inspection_title=INSPECTION, force="Northumbria", **kwargs)  # type: ignore[arg-type]
 
 
-def service(model, hits=(OWN, OTHER), **kw) -> Drafter:
-    return Drafter(FakeRetriever(list(hits)), model, "scripted", timeout=kw.pop("timeout", 5), **kw)
+def drafter(retriever: FakeRetriever, model: ScriptedChatModel | None, **kwargs: object) -> Drafter:
+    return Drafter(retriever, model, "scripted", today=lambda: TODAY, **kwargs)  # type: ignore[arg-type]
 
 
-def test_valid_structured_reply_becomes_a_grounded_draft() -> None:
-    model = ScriptedChatModel.with_replies(
-        reply("Northumbria Police has commissioned a new problem profile; chapter 1 is complete.", ["S1"])
-    )
-    draft = service(model).draft(request())
+def test_the_composer_states_the_own_forces_evidence_and_names_what_is_left(retriever: FakeRetriever) -> None:
+    draft = drafter(retriever, None).draft(request())
+    assert draft.engine == COMPOSER and draft.shape is AnswerShape.FORCE_POSITION
+    assert EVIDENCE in draft.text
+    assert "Operation Juniper" not in draft.text and "Cambridgeshire" not in draft.text
+    assert draft.placeholders and "updated at least annually" in draft.placeholders[0]
+    assert draft.cited_ids == [OWN.chunk.id] and draft.grounded
+    assert [(s.force, s.cited, s.excerpt) for s in draft.sources] == [("Northumbria", True, EVIDENCE)]
+    assert draft.plan is not None and [len(a.evidence) > 0 for a in draft.plan.asks] == [True, False]
+    assert "accepts this recommendation" not in draft.text
+
+
+def test_a_faithful_rewrite_is_kept_and_the_model_saw_evidence_and_markers(retriever: FakeRetriever) -> None:
+    rewrite = f"{EVIDENCE.replace('has been commissioned and', 'has been commissioned, and')} [P1]"
+    model = ScriptedChatModel.with_replies(rewrite)
+    draft = drafter(retriever, model).draft(request())
     assert draft.engine == "scripted"
-    assert draft.shape is AnswerShape.FORCE_POSITION
-    assert draft.cited_ids == [OWN.chunk.id]
-    assert draft.grounded
-    assert [s.cited for s in draft.sources] == [True, False]
-    assert draft.sources[0].own_force and not draft.sources[1].own_force
+    assert draft.text.startswith("A new problem profile") and draft.text.endswith("]")
+    assert "[CONFIRM:" in draft.text and "[P1]" not in draft.text
+    prompt = model.prompts[0][-1].content
+    assert f"E1 [Northumbria, June 2025]: {EVIDENCE}" in prompt and "DRAFT:\n" in prompt and "[P1]" in prompt
+    assert "Operation Juniper" not in prompt  # another force's text never reaches the model
 
 
-def test_prompt_marks_own_and_other_force_sources_and_carries_the_shape() -> None:
-    model = ScriptedChatModel.with_replies(reply("Northumbria Police has commissioned a profile.", ["S1"]))
-    service(model).draft(request())
-    human = model.prompts[0][-1].content
-    assert "S1 [OWN FORCE (Northumbria)" in human
-    assert "S2 [OTHER FORCE (Cambridgeshire), wording only" in human
-    assert "third person" in human
-    assert "Northumbria" in model.prompts[0][0].content
-
-
-def test_own_force_sources_come_first() -> None:
-    retriever = FakeRetriever([OTHER, OWN])
-    svc = Drafter(retriever, None, "composer")
-    hits = svc.retrieve(request())
-    assert [h.chunk.meta.force for h in hits] == ["Northumbria", "Cambridgeshire"]
-    assert retriever.queries[0][1].force == "Northumbria"
-    assert "Group-based CSE" in retriever.queries[0][0]
-
-
-def test_malformed_reply_is_retried_once_with_the_error() -> None:
-    model = ScriptedChatModel.with_replies(
-        "Sure! Here is the answer: Northumbria Police will act.",
-        reply("Northumbria Police has commissioned a new problem profile.", ["S1"]),
-    )
-    draft = service(model).draft(request())
-    assert draft.engine == "scripted"
+def test_a_rewrite_that_adds_a_fact_is_refused_retried_and_else_the_composed_text_stands(
+    retriever: FakeRetriever,
+) -> None:
+    invented = f"{EVIDENCE} The profile was signed off by the Harbourside Vulnerability Unit on 3 March 2026. [P1]"
+    model = ScriptedChatModel.with_replies(invented, invented)
+    draft = drafter(retriever, model).draft(request())
     assert len(model.prompts) == 2
-    assert "could not be used: no JSON object" in model.prompts[1][-1].content
-    assert any("malformed" in n for n in draft.notes)
+    assert "cannot be used" in model.prompts[1][-1].content and "no source supports" in model.prompts[1][-1].content
+    assert draft.engine == COMPOSER and "Harbourside" not in draft.text
+    assert any("wording was not used" in note for note in draft.notes)
+    assert not any("Harbourside" in note for note in draft.notes)  # the model's own words never reach reviewers
 
 
-def test_twice_malformed_falls_back_to_the_composer_with_a_visible_note() -> None:
-    model = ScriptedChatModel.with_replies("not json", '{"text": ""}')
-    draft = service(model).draft(request())
-    assert draft.engine == COMPOSER
-    assert any("precedent composer instead" in n for n in draft.notes)
-    assert "[CONFIRM:" in draft.text
+def test_a_second_try_that_keeps_to_the_sources_is_used(retriever: FakeRetriever) -> None:
+    decided = f"Aldermoor accepts this recommendation. {EVIDENCE} [P1]"
+    model = ScriptedChatModel.with_replies(decided, f"{EVIDENCE} [P1]")
+    draft = drafter(retriever, model).draft(request())
+    assert draft.engine == "scripted" and "accepts" not in draft.text
+    assert "decision" in model.prompts[1][-1].content
 
 
-def test_timeout_gives_a_clear_error_not_a_hang() -> None:
-    model = ScriptedChatModel.with_replies(reply("x", ["S1"]), delay=2.0)
-    with pytest.raises(ModelTimeoutError, match="did not answer"):
-        service(model, timeout=0.2).draft(request())
+def test_a_slow_model_is_cut_off_within_the_budget_and_the_composed_text_stands(retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel.with_replies(f"{EVIDENCE} [P1]", delay=3.0)
+    started = time.perf_counter()
+    draft = drafter(retriever, model, budget=0.6).draft(request())
+    assert time.perf_counter() - started < 2.5
+    assert draft.engine == COMPOSER and EVIDENCE in draft.text
+    assert any("did not finish" in note for note in draft.notes)
 
 
-def test_guard_runs_on_model_output_and_fabrications_become_placeholders() -> None:
-    model = ScriptedChatModel.with_replies(
-        reply(
-            "The Harbourside Vulnerability Unit completed the profile on 3 March 2024 [S1]. The force "
-            "participates in audits through the Missing From Home Scrutiny Group.",
-            ["S1", "S9"],
-        )
+def test_with_nothing_found_the_draft_is_a_skeleton_and_the_model_is_not_asked(model: MiniLMEmbeddings) -> None:
+    chat = ScriptedChatModel.with_replies("should not be used")
+    nothing = FakeRetriever([OTHER], embeddings=model)
+    draft = drafter(nothing, chat).draft(request())
+    assert chat.prompts == []
+    assert draft.text.count("[CONFIRM:") == 2 and draft.cited_ids == [] and draft.grounded
+    assert any("No earlier answer" in note for note in draft.notes)
+
+
+def test_a_deferral_to_another_body_cites_nothing_and_needs_no_model(retriever: FakeRetriever) -> None:
+    chat = ScriptedChatModel.with_replies("should not be used")
+    home_office = make_finding("Within six months, the Home Office should update the guidance on police bail.")
+    draft = drafter(retriever, chat).draft(DraftRequest(finding=home_office, force="Northumbria"))
+    assert draft.shape is AnswerShape.OTHER_BODY and chat.prompts == [] and draft.cited_ids == []
+    assert draft.text.startswith("This recommendation is addressed to the Home Office.")
+
+
+def test_a_reviewers_instruction_reaches_the_prompt_and_the_composer_says_it_cannot_follow_one(
+    retriever: FakeRetriever,
+) -> None:
+    chat = ScriptedChatModel.with_replies(f"{EVIDENCE} [P1] Mention the MASH audit.")
+    draft = drafter(retriever, chat).draft(request(instruction="mention the MASH audit", previous_text="Old text."))
+    prompt = chat.prompts[0][-1].content
+    assert "Reviewer's instruction: mention the MASH audit" in prompt and "Old text." in prompt
+    assert draft.text.endswith("Mention the MASH audit.") and not [g for g in draft.guard if "MASH" in g.span]
+    composed = drafter(retriever, None).draft(request(instruction="make it shorter"))
+    assert any("cannot follow instructions" in note for note in composed.notes)
+
+
+def test_stale_evidence_is_dated_in_the_text_and_the_question_follows_it(model: MiniLMEmbeddings) -> None:
+    old = make_hit(
+        "Northumbria",
+        "A problem profile for child sexual exploitation was completed and is reviewed every year.",
+        recommendation=OWN.chunk.recommendation,
+        inspection=INSPECTION,
+        published=date(2020, 2, 27),
     )
-    draft = service(model).draft(request())
-    assert "[CONFIRM: Harbourside Vulnerability Unit]" in draft.text
-    assert "[CONFIRM: 3 March 2024]" in draft.text
-    assert "[S1]" not in draft.text
-    kinds = {g.kind for g in draft.guard}
-    assert {GuardKind.UNSUPPORTED_FACT, GuardKind.FOREIGN_FACT, GuardKind.INVALID_CITATION} <= kinds
-    assert draft.cited_ids == [OWN.chunk.id]
+    draft = drafter(FakeRetriever([old], embeddings=model), None).draft(request())
+    assert "As published in February 2020: “A problem profile" in draft.text and STILL_CURRENT in draft.text
+    assert not [g for g in draft.guard if g.kind is GuardKind.UNSUPPORTED_FACT]  # its date comes from the document
 
 
-def test_revision_instruction_reaches_the_prompt() -> None:
-    model = ScriptedChatModel.with_replies(reply("Shorter answer about the MASH audit.", ["S1"]))
-    draft = service(model).draft(request(instruction="mention the MASH audit", previous_text="Old text."))
-    human = model.prompts[0][-1].content
-    assert "Reviewer's instruction: mention the MASH audit" in human
-    assert "Old text." in human
-    assert not [g for g in draft.guard if "MASH" in g.span]
-
-
-def test_composer_engine_needs_no_model() -> None:
-    draft = service(None).draft(request())
-    assert draft.engine == COMPOSER
-    assert draft.cited_ids == [OWN.chunk.id]
-    assert "Northumbria Police accepts this recommendation (By 31 December 2024)" in draft.text
-    assert "A new problem profile has been commissioned" in draft.text
-    assert draft.guard == [] or all(g.kind is not GuardKind.FOREIGN_FACT for g in draft.guard)
-
-
-def test_composer_for_other_bodies_names_them() -> None:
-    finding = Finding(number="3.2", text="We recommend that the Ministry of Justice …", addressees=(Addressee.MOJ,))
-    draft = service(None).draft(DraftRequest(finding=finding, force="Northumbria"))
-    assert draft.shape is AnswerShape.OTHER_BODY
-    assert draft.text.startswith("This recommendation is addressed to the Ministry of Justice.")
-
-
-def test_parse_answer_tolerates_code_fences() -> None:
-    answer = parse_answer('```json\n{"text": "ok", "cited_ids": ["S1"]}\n```')
-    assert answer.text == "ok" and answer.cited_ids == ["S1"]
-
-
-def test_parse_answer_reports_wrong_fields() -> None:
-    with pytest.raises(MalformedReply, match="text"):
-        parse_answer('{"answer": "missing the text key"}')
-
-
-def test_parse_answer_accepts_raw_newlines_inside_strings() -> None:
-    assert parse_answer('{"text": "line one\nline two", "cited_ids": []}').text == "line one\nline two"
-
-
-def test_a_reply_cut_off_at_max_tokens_is_retried() -> None:
-    from langchain_core.messages import AIMessage
-
-    class CutOff(ScriptedChatModel):
-        def _generate(self, messages, *args, **kwargs):
-            result = super()._generate(messages, *args, **kwargs)
-            if len(self.prompts) == 1:
-                result.generations[0].message = AIMessage(
-                    content=result.generations[0].message.content, response_metadata={"finish_reason": "length"}
-                )
-            return result
-
-    model = CutOff.with_replies(
-        reply("Northumbria Police has commissioned a profile.", ["S1"]), reply("Short.", ["S1"])
+def test_markers_stand_in_for_dates_and_placeholders_and_a_dropped_placeholder_is_put_back() -> None:
+    composed = f"The hub meets daily. As published in May 2020: “It works.” {STILL_CURRENT} [CONFIRM: who owns it]"
+    masked, markers = mask_fixed(composed)
+    assert masked == "The hub meets daily. [D1] It works. [P1] [P2]"
+    text, dropped = unmask("Every day the hub meets. [D1] it works well. [P1]", markers)
+    assert (
+        text
+        == f"Every day the hub meets. As published in May 2020: it works well. {STILL_CURRENT} [CONFIRM: who owns it]"
     )
-    draft = service(model).draft(request())
-    assert draft.text == "Short."
-    assert any("cut off" in n for n in draft.notes)
-
-
-def test_another_forces_answer_of_a_different_shape_is_not_offered_as_a_model() -> None:
-    other_body = make_hit(
-        "Cambridgeshire",
-        "This recommendation is addressed to the Home Office. The Constabulary will await further information.",
-        recommendation="We recommend that the Home Office considers a new national early help strategy.",
-        number="3.1",
-    )
-    svc = Drafter(FakeRetriever([OWN, other_body, OTHER]), None, "composer")
-    hits = svc.retrieve(request())
-    assert other_body not in hits and OTHER in hits
-
-
-def test_a_reply_of_the_wrong_shape_is_retried_with_the_reason() -> None:
-    model = ScriptedChatModel.with_replies(
-        reply("This recommendation is addressed to the Home Office. The force will await further information.", []),
-        reply("Northumbria Police has commissioned a new problem profile.", ["S1"]),
-    )
-    draft = service(model).draft(request())
-    assert "wrong shape" in model.prompts[1][-1].content
-    assert draft.text == "Northumbria Police has commissioned a new problem profile."
+    assert dropped == []
+    assert unmask("It works. [P1] [P2]", markers)[1] == ["[D1]"]  # an old statement without its date is refused

@@ -17,6 +17,7 @@ from tests.support.slack_fake import BOT_ID, BOT_USER_ID, Call, iter_texts, sign
 from tests.support.slack_harness import (
     ASKER,
     CHANNEL,
+    EVIDENCE,
     GROUP_MEMBER,
     OUTSIDER,
     RECOMMENDATION,
@@ -43,7 +44,7 @@ def texts(call: Call) -> str:
 def button_values(call: Call) -> dict[str, str]:
     for block in call.get("blocks") or []:
         if block.get("block_id") == c.BLOCK_ACTIONS:
-            return {e["action_id"]: e["value"] for e in block["elements"]}
+            return {e["action_id"]: e["value"] for e in block["elements"] if e["type"] == "button"}
     return {}
 
 
@@ -76,7 +77,7 @@ def test_mention_posts_a_placeholder_in_its_thread_then_the_draft_with_buttons(h
 
     update = h.wait_draft(placeholder.ts, 1)
     shown = texts(update)
-    assert "I welcome this recommendation" in shown
+    assert EVIDENCE in shown
     assert "Draft v1 · awaiting review" in shown
     assert "Northumbria" in shown  # the cited source, with its force
     finding = h.store.findings.by_message(CHANNEL, placeholder.ts)
@@ -106,7 +107,7 @@ def test_follow_up_in_the_thread_redrafts_the_latest_version_with_the_instructio
     assert h.sender.event(follow).status == 200
 
     update = h.wait_draft(ts, 2)
-    assert "Revised as asked: make it shorter" in texts(update)
+    assert "Make it shorter." in texts(update)  # the scripted model follows an instruction by adding it
     assert "Reviewer's instruction: make it shorter" in h.model.prompt_texts()[-1]
     assert BASE_PREVIOUS in h.model.prompt_texts()[-1]  # the previous version was in the prompt
     draft = h.store.drafts.latest(finding_id)
@@ -115,7 +116,7 @@ def test_follow_up_in_the_thread_redrafts_the_latest_version_with_the_instructio
     assert notes and "Redrafting v1" in notes[0]["text"]
 
 
-BASE_PREVIOUS = "I welcome this recommendation."
+BASE_PREVIOUS = EVIDENCE  # v1 states the force's evidence, so the previous version carries it
 
 
 def test_channel_chatter_outside_our_threads_is_ignored(h: Harness) -> None:
@@ -242,7 +243,7 @@ def test_request_changes_opens_a_modal_and_the_redraft_follows_the_comment(h: Ha
     assert response.status == 200 and response.body == ""  # closed: no errors
 
     update = h.wait_draft(ts, 2)
-    assert f"Revised as asked: {comment}" in texts(update)
+    assert f"{comment}." in texts(update)
     assert any(f"Reviewer's instruction: {comment}" in p for p in h.model.prompt_texts())
     reviews = h.store.reviews.of(finding_id)
     assert [(r.action.value, r.reviewer, r.comment, r.draft_version) for r in reviews] == [
@@ -318,29 +319,44 @@ def test_one_draft_at_a_time_per_answer(tmp_path: Path) -> None:
         assert len(h.model.prompts) == 2
 
 
-def test_long_draft_is_split_and_attached_in_full_as_a_file(tmp_path: Path) -> None:
-    with running_bot(tmp_path, model=RecordingChatModel(long_chars=15_000)) as h:
+def test_long_draft_is_split_and_attached_in_full_as_a_file(h: Harness) -> None:
+    """A long answer (here a reviewer's edit) spans several sections and comes in full as a file."""
+    event, ts, finding_id = drafted(h)
+    paragraph = "The force has reviewed how officers record what children tell them after they return home.\n\n"
+    long_text = (paragraph * (15_000 // len(paragraph) + 1))[:15_000]
+    h.store.reviews.record(finding_id, REVIEWER, action="edit", new_text=long_text, expected_version=1)
+    h.bot.deps.drafts.show(finding_id, CHANNEL, ts, upload_to=event["ts"])
+    update = h.wait_draft(ts, 2)
+    sections = [b for b in update["blocks"] if b.get("block_id", "").startswith(c.BLOCK_DRAFT_PREFIX)]
+    assert len(sections) >= 4 and all(len(b["text"]["text"]) <= 3000 for b in sections)
+    assert any(b.get("block_id") == c.BLOCK_TRUNCATED for b in update["blocks"])
+    done = h.slack.wait_calls("files.completeUploadExternal")[0]
+    assert done["channel_id"] == CHANNEL and done["thread_ts"] == event["ts"]
+    uploaded = h.slack.files[done["files"][0]["id"]]
+    assert len(uploaded.content.decode()) > 14_000  # the full text, with its heading
+
+
+def test_a_model_that_runs_out_of_time_leaves_the_composed_draft_with_a_note(tmp_path: Path) -> None:
+    from drafting.llm import ModelTimeoutError
+
+    with running_bot(tmp_path, model=RecordingChatModel(fail=ModelTimeoutError)) as h:
         event, _ = h.mention()
         ts = h.placeholder_for(event).ts
         update = h.wait_draft(ts, 1)
-        sections = [b for b in update["blocks"] if b.get("block_id", "").startswith(c.BLOCK_DRAFT_PREFIX)]
-        assert len(sections) >= 4 and all(len(b["text"]["text"]) <= 3000 for b in sections)
-        assert any(b.get("block_id") == c.BLOCK_TRUNCATED for b in update["blocks"])
-        done = h.slack.wait_calls("files.completeUploadExternal")[0]
-        assert done["channel_id"] == CHANNEL and done["thread_ts"] == event["ts"]
-        uploaded = h.slack.files[done["files"][0]["id"]]
-        assert len(uploaded.content.decode()) > 15_000  # the full text, with its heading
+        assert EVIDENCE in texts(update) and "did not finish" in texts(update)
+        draft = h.store.drafts.latest(h.store.findings.by_message(CHANNEL, ts).id)  # type: ignore[union-attr]
+        assert draft is not None and draft.engine == "composer"
 
 
-def test_model_timeout_is_reported_in_the_thread_with_a_regenerate_button(tmp_path: Path) -> None:
-    from drafting.llm import ModelTimeoutError
+def test_a_model_that_cannot_run_is_reported_in_the_thread_with_a_regenerate_button(tmp_path: Path) -> None:
+    from drafting.llm import ChatModelError
 
-    model = RecordingChatModel(fail=ModelTimeoutError)
+    model = RecordingChatModel(fail=ChatModelError)
     with running_bot(tmp_path, model=model) as h:
         event, _ = h.mention()
         ts = h.placeholder_for(event).ts
         error = h.slack.wait_for(
-            lambda calls: next((c for c in calls if c.method == "chat.update" and "did not answer" in texts(c)), None)
+            lambda calls: next((c for c in calls if c.method == "chat.update" and "cannot run" in texts(c)), None)
         )
         finding = h.store.findings.by_message(CHANNEL, ts)
         assert finding is not None and finding.state is ReviewState.AWAITING_DRAFT  # the request is kept
@@ -474,3 +490,25 @@ def test_a_recorded_decision_notifies_change_listeners_and_a_refusal_does_not(h:
     h.click(c.ACTION_APPROVE, f"{finding_id}:1", REVIEWER, ts, event["ts"])
     h.slack.wait_for(lambda _calls: calls == ["changed"])
     assert h.store.findings.get(finding_id).state is ReviewState.APPROVED
+
+
+def test_the_card_shows_the_plan_and_the_passage_each_source_gave(h: Harness) -> None:
+    _event, ts, _finding_id = drafted(h)
+    update = h.wait_draft(ts, 1)
+    blocks = {b.get("block_id"): b for b in update["blocks"]}
+    plan = blocks[c.BLOCK_PLAN]["text"]["text"]
+    assert "*Plan*" in plan and ":white_check_mark:" in plan and "E1 (March 2025)" in plan
+    sources = " ".join(e["text"] for e in blocks[c.BLOCK_SOURCES]["elements"])
+    assert EVIDENCE in sources and "(cited)" in sources
+
+
+def test_the_reviewer_chooses_the_offices_decision_and_it_opens_a_new_version(h: Harness) -> None:
+    event, ts, finding_id = drafted(h)
+    payload = h.sender.block_action(c.ACTION_DECISION, "", REVIEWER, CHANNEL, ts, event["ts"])
+    payload["actions"][0].update(type="static_select", selected_option={"value": f"{finding_id}:1:accept"})
+    assert h.sender.interaction(payload).status == 200
+    update = h.wait_draft(ts, 2)
+    assert "Northumbria Police accepts this recommendation." in texts(update)
+    draft = h.store.drafts.latest(finding_id)
+    assert draft is not None and draft.author == REVIEWER and draft.text.startswith("Northumbria Police accepts")
+    assert [e.action for e in h.store.audit.events("finding", finding_id)][-1] == "edit"

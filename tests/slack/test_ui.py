@@ -82,8 +82,12 @@ def check_limits(blocks: list[dict[str, Any]], max_blocks: int = c.MAX_BLOCKS_PE
             assert all(len(e["text"]) <= c.MAX_CONTEXT_ELEMENT for e in block["elements"])
         if block["type"] == "actions":
             for element in block["elements"]:
-                assert len(element["text"]["text"]) <= c.MAX_BUTTON_TEXT
-                assert len(element["value"]) <= c.MAX_BUTTON_VALUE
+                if element["type"] == "button":
+                    assert len(element["text"]["text"]) <= c.MAX_BUTTON_TEXT
+                else:  # the decision menu
+                    assert all(len(o["text"]["text"]) <= c.MAX_BUTTON_TEXT for o in element["options"])
+                    assert all(len(o["value"]) <= 150 for o in element["options"])
+                assert len(element.get("value", "")) <= c.MAX_BUTTON_VALUE
         if block["type"] == "input":
             assert len(block["element"].get("initial_value", "")) <= c.MAX_INPUT_INITIAL_VALUE
 
@@ -119,7 +123,7 @@ def test_draft_message_shows_the_finding_text_sources_engine_and_buttons_with_th
     everything = str(payload.blocks)
     assert "*Recommendation 2* — Group-based child sexual exploitation" in everything
     assert "Due: By 31 December 2024" in everything and "Addressed to: chief constables" in everything
-    assert "S1 (cited) Northumbria — Group-based CSE (8 Dec 2023, 2, similarity 0.81; own force)" in everything
+    assert "S1 (cited) Northumbria — Group-based CSE (8 Dec 2023, 2, relevance 0.81; own force)" in everything
     assert "Engine: local:qwen · 12.3 s" in everything
     actions = next(x for x in payload.blocks if x["type"] == "actions")
     assert [e["action_id"] for e in actions["elements"]] == [
@@ -127,8 +131,11 @@ def test_draft_message_shows_the_finding_text_sources_engine_and_buttons_with_th
         c.ACTION_REQUEST_CHANGES,
         c.ACTION_EDIT,
         c.ACTION_REGENERATE,
+        c.ACTION_DECISION,
     ]
-    assert {e["value"] for e in actions["elements"]} == {"7:3"}
+    assert {e["value"] for e in actions["elements"] if e["type"] == "button"} == {"7:3"}
+    menu = actions["elements"][-1]
+    assert [o["value"] for o in menu["options"]] == ["7:3:accept", "7:3:partly", "7:3:no_action"]
     assert payload.attachment is None
 
 

@@ -15,6 +15,8 @@ from pydantic import Field
 from retrieval.models import (
     Chunk,
     ChunkSection,
+    Classification,
+    DocumentKind,
     DocumentMeta,
     FindingKind,
     InspectionType,
@@ -33,6 +35,8 @@ def make_hit(
     similarity: float = 0.7,
     inspection: str = "An inspection of group-based child sexual exploitation",
     published: date = date(2023, 12, 8),
+    kind: DocumentKind = DocumentKind.PCC_RESPONSE,
+    classification: Classification = Classification.OFFICIAL,
 ) -> SearchHit:
     doc = doc_id or f"{force.lower()}-doc"
     text = f"{inspection}\nRecommendation {number}: {recommendation}\n{response}"
@@ -42,6 +46,8 @@ def make_hit(
         inspection_title=inspection,
         inspection_type=InspectionType.NATIONAL_THEMATIC,
         published=published,
+        kind=kind,
+        classification=classification,
     )
     chunk = Chunk(
         id=hashlib.sha256(text.encode()).hexdigest()[:32],
@@ -58,10 +64,14 @@ def make_hit(
 
 
 class FakeRetriever:
-    """Returns its hits filtered the way the real index filters by force and excluded documents."""
+    """Returns its hits filtered the way the real index filters by force, documents and classification.
 
-    def __init__(self, hits: list[SearchHit]) -> None:
+    `embeddings` is what the drafter scores passages with (the real bundled model, in tests that draft).
+    """
+
+    def __init__(self, hits: list[SearchHit], embeddings: Any = None) -> None:
         self.hits = hits
+        self.embeddings = embeddings
         self.queries: list[tuple[str, SearchFilters | None]] = []
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]:
@@ -71,6 +81,9 @@ class FakeRetriever:
             hits = [h for h in hits if h.chunk.meta.force.lower() == filters.force.lower()]
         if filters and filters.exclude_doc_ids:
             hits = [h for h in hits if h.chunk.doc_id not in filters.exclude_doc_ids]
+        if filters:
+            ceiling = filters.max_classification.level
+            hits = [h for h in hits if h.chunk.meta.classification.level <= ceiling]
         return hits[:k]
 
 

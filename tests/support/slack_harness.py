@@ -6,13 +6,13 @@ Used by tests/test_slack_*.py and bench/slack_bench.py. Nothing here reaches the
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,25 +64,21 @@ By 31 December 2025, the Home Office should publish guidance on sharing informat
 The force should improve how it supervises missing children investigations.
 """
 
-BASE_ANSWER = (
-    "I welcome this recommendation. The Chief Constable has provided me with a position statement: the force "
-    "will review how officers record the views of children in return home interviews. I will monitor "
-    "progress through my scrutiny process."
-)
+EVIDENCE = "The force will review how officers record the views of children in return home interviews."
 _INSTRUCTION = re.compile(r"Reviewer's instruction: (.*)")
+_DRAFT = re.compile(r"DRAFT:\n(.*?)\n\nRewrite the DRAFT", re.S)
 
 
 class RecordingChatModel(BaseChatModel):
-    """Answers every prompt with the JSON the drafting chain asks for, and records each prompt.
+    """Rewrites the drafting chain's composed DRAFT faithfully (it echoes it), and records each prompt.
 
-    A revision prompt's instruction is echoed into the answer (so tests see the redraft follow it);
+    A revision prompt's instruction is added as a last sentence (so tests see the redraft follow it);
     `delay` simulates a slow local model; `gate` (a threading.Event) holds every answer until the test sets it;
-    `long_chars` makes the answer that long; `fail` raises it.
+    `fail` raises it.
     """
 
     delay: float = 0.0
     gate: Any = None
-    long_chars: int = 0
     fail: type[Exception] | None = None
     _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -109,14 +105,19 @@ class RecordingChatModel(BaseChatModel):
         if self.fail is not None:
             raise self.fail("scripted failure")
         prompt = "\n".join(str(m.content) for m in messages)
-        text = BASE_ANSWER
+        draft = _DRAFT.search(prompt)
+        text = draft.group(1).strip() if draft else EVIDENCE
         if match := _INSTRUCTION.search(prompt):
-            text += f" (Revised as asked: {match.group(1).strip()})"
-        if self.long_chars:
-            paragraph = BASE_ANSWER + "\n\n"
-            text = (paragraph * (self.long_chars // len(paragraph) + 1))[: self.long_chars]
-        answer = {"text": text, "cited_ids": ["S1"], "placeholders": [], "rationale": "Follows S1's shape."}
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=json.dumps(answer)))])
+            instruction = match.group(1).strip().rstrip(".")
+            text += f" {instruction[:1].upper()}{instruction[1:]}."
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+def shared_embedder() -> Any:
+    """The bundled embedding model (loaded once per process): the relevance gate needs real meaning."""
+    from retrieval.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings().embed_documents
 
 
 def fake_retriever() -> FakeRetriever:
@@ -124,9 +125,12 @@ def fake_retriever() -> FakeRetriever:
         [
             make_hit(
                 "Northumbria",
-                "The force will review how officers record the views of children in return home interviews.",
-                recommendation="All chief constables should record the views of missing children.",
+                EVIDENCE,
+                recommendation="All chief constables should record the views of missing children in return home "
+                "interviews.",
                 number="3",
+                inspection="An inspection of how well the police respond to missing children",
+                published=date(2025, 3, 4),
             ),
             make_hit(
                 "Cambridgeshire",
@@ -221,7 +225,7 @@ def running_bot(
             tmp_path, slack.api_url, database_url=f"sqlite:///{tmp_path / 'responder.db'}", **settings
         )
         timeout = max(10.0, model.delay * 4)
-        drafter = Drafter(fake_retriever(), model, "fake-model", timeout=timeout)
+        drafter = Drafter(fake_retriever(), model, "fake-model", timeout=timeout, embed=shared_embedder())
         core = build_core(config, backends=Backends(config, drafter=drafter))
         client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
         bot = build_slack(core, client, token_verification_enabled=False, draft_workers=draft_workers)

@@ -11,7 +11,8 @@ from slack_bolt import Ack, App
 from bot.services.review_actions import Click, ReviewActions
 from bot.slack import constants as c
 from bot.slack.deps import BotDeps
-from bot.slack.ui.common import BadPayload, parse_button_value
+from bot.slack.ui.common import BadPayload, ButtonRef, parse_button_value
+from bot.slack.ui.draft_card import parse_decision_value
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,21 @@ def register(app: App, deps: BotDeps) -> None:
     }
     for action_id, handler in handlers.items():
         app.action(action_id, middleware=[ack_at_once])(_listener(reviews, handler))
+
+    @app.action(c.ACTION_DECISION, middleware=[ack_at_once])
+    def on_decision(body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        try:
+            ref, decision = parse_decision_value((action.get("selected_option") or {}).get("value", ""))
+        except BadPayload:
+            log.warning("unrecognised decision payload on %s", body.get("container", {}).get("message_ts"))
+            return
+        click = _click(body, ref)
+        try:
+            reviews.decide(click, decision)
+        except Exception:
+            log.exception("decision on finding %s failed", click.finding_id)
+            reviews.tell(click, "Something went wrong recording that decision. Reload the thread and try again.")
 
 
 def ack_at_once(ack: Ack, next: Callable[[], None]) -> None:
@@ -58,7 +74,10 @@ def _listener(reviews: ReviewActions, handler: Callable[[Click], None]) -> Calla
 
 def click_from(body: dict[str, Any]) -> Click:
     action = (body.get("actions") or [{}])[0]
-    ref = parse_button_value(action.get("value", ""))
+    return _click(body, parse_button_value(action.get("value", "")))
+
+
+def _click(body: dict[str, Any], ref: ButtonRef) -> Click:
     container = body.get("container") or {}
     message = body.get("message") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")

@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.slack import constants as c
 from bot.slack.ui.common import (
+    BadPayload,
     Block,
+    ButtonRef,
     MessagePayload,
     bullet_list,
     button,
@@ -20,13 +22,15 @@ from bot.slack.ui.common import (
     context,
     escape,
     mention,
+    parse_button_value,
     section,
     slack_time,
     split_text,
     truncate,
 )
+from drafting.decisions import Decision
 from drafting.fact_check import PLACEHOLDER
-from drafting.models import GuardFinding, SourceRef, is_grounded
+from drafting.models import AnswerShape, GuardFinding, Plan, SourceRef, is_grounded
 from drafting.render import source_line
 from retrieval.models import Finding
 from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState
@@ -68,6 +72,7 @@ class DraftCard(BaseModel):
     author: str = Field(BOT_AUTHOR, description="Who wrote this version: the engine or a person (user id)")
     instruction: str | None = Field(None, description="The instruction this version followed")
     busy: str | None = Field(None, description="Work in progress on this answer: 'Redrafting…'")
+    plan: Plan | None = Field(None, description="The asks, each with its evidence or placeholder")
 
 
 def highlight(text: str) -> str:
@@ -122,10 +127,13 @@ def draft_message(card: DraftCard) -> MessagePayload:
     if not card.grounded:
         blocks.append(
             section(
-                ":no_entry: *Not grounded:* this draft cites no retrieved source. Treat it as wording only.",
+                ":no_entry: *Not grounded:* some of this text is not borne out by the evidence found (see the "
+                "checks below). Treat it as wording only.",
                 c.BLOCK_UNGROUNDED,
             )
         )
+    if card.plan is not None and card.plan.asks:
+        blocks.append(_plan_block(card.plan))
     blocks.append(_sources_block(card.sources))
     if card.guard:
         items = [f"*{g.kind.value}*: {escape(g.detail)}" for g in card.guard]
@@ -169,11 +177,32 @@ def _draft_text_blocks(text: str) -> tuple[list[Block], bool]:
     return blocks, True
 
 
+def _plan_block(plan: Plan) -> Block:
+    """Each ask with what answers it: the evidence (by id, with its date) or what the office must supply."""
+    items = []
+    for ask_plan in plan.asks:
+        ask = escape(ask_plan.ask.text)
+        if ask_plan.evidence:
+            found = "; ".join(f"{e.id} ({escape(e.month)}{', dated' if e.stale else ''})" for e in ask_plan.evidence)
+            items.append(f":white_check_mark: {ask}: {found}")
+        elif plan.shape is AnswerShape.OTHER_BODY:
+            items.append(f":arrow_right: {ask}: addressed to another body")
+        else:
+            items.append(f":grey_question: {ask}: nothing found, left to confirm")
+    items += [
+        f":newspaper: context only, not the force's position ({escape(e.month)}): _{escape(e.text)}_"
+        for e in plan.context
+    ]
+    return section(bullet_list(items, head="*Plan*: what each ask rests on"), c.BLOCK_PLAN)
+
+
 def _sources_block(sources: list[SourceRef]) -> Block:
     if not sources:
         return context([":mag: Sources: none retrieved"], c.BLOCK_SOURCES)
     lines = [f":mag: *Sources* ({sum(s.cited for s in sources)} cited of {len(sources)})"]
-    lines += [escape(source_line(s)) for s in sources]
+    lines += [
+        escape(source_line(s)) + (f"\n> _{escape(truncate(s.excerpt, 400))}_" if s.excerpt else "") for s in sources
+    ]
     return context(lines, c.BLOCK_SOURCES)
 
 
@@ -192,8 +221,35 @@ def _actions_block(card: DraftCard) -> Block:
             button("Request changes", c.ACTION_REQUEST_CHANGES, value),
             button("Edit", c.ACTION_EDIT, value),
             button("Regenerate", c.ACTION_REGENERATE, value),
+            decision_menu(card),
         ]
     return {"type": "actions", "block_id": c.BLOCK_ACTIONS, "elements": elements}
+
+
+def decision_menu(card: DraftCard) -> Block:
+    """The office's decision on the recommendation: the reviewer's to take; choosing one adds its sentence."""
+    options = [
+        {"text": {"type": "plain_text", "text": d.label}, "value": decision_value(card.finding_id, card.version, d)}
+        for d in Decision
+    ]
+    return {
+        "type": "static_select",
+        "action_id": c.ACTION_DECISION,
+        "placeholder": {"type": "plain_text", "text": "Office's decision…"},
+        "options": options,
+    }
+
+
+def decision_value(finding_id: int, version: int, decision: Decision) -> str:
+    return f"{button_value(finding_id, version)}:{decision.value}"
+
+
+def parse_decision_value(value: str) -> tuple[ButtonRef, Decision]:
+    ref, _, decision = value.rpartition(":")
+    try:
+        return parse_button_value(ref), Decision(decision)
+    except ValueError as exc:
+        raise BadPayload(f"unrecognised decision {value!r}") from exc
 
 
 def _attachment_text(card: DraftCard) -> str:
@@ -244,7 +300,7 @@ def build_card(
         at = draft.created_at
     sources = _valid(SourceRef, draft.sources)
     guard = _valid(GuardFinding, draft.guard_findings)
-    grounded = is_grounded(any(s.cited for s in sources), guard)
+    grounded = is_grounded(guard)
     return DraftCard(
         finding_id=finding.id,
         version=draft.version,
@@ -267,7 +323,15 @@ def build_card(
         author=draft.author,
         instruction=draft.instruction,
         busy=busy,
+        plan=_plan(draft.plan),
     )
+
+
+def _plan(stored: dict[str, Any] | None) -> Plan | None:
+    try:
+        return Plan.model_validate(stored) if stored else None
+    except ValidationError:
+        return None
 
 
 def _valid(model: type[T], items: list[dict[str, Any]]) -> list[T]:
