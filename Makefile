@@ -16,7 +16,7 @@ help:
 	@echo "make run      set up .venv, ingest the bundled corpus, draft a demo response (embedded defaults)"
 	@echo "make test     install and run the whole test suite (includes the real local model)"
 	@echo "make bench    retrieval / Slack / review benchmarks (numbers in bench/README.md)"
-	@echo "make eval     drafting evaluation: composer vs local LLM"
+	@echo "make eval     the evidence gate's calibration, then drafting: composer vs local LLM (bench/devlib)"
 	@echo "make lint     ruff check + ruff format --check"
 
 $(BIN)/python:
@@ -67,7 +67,8 @@ bench: $(LLM_STAMP)
 	$(BIN)/python -m bench
 
 eval: $(LLM_STAMP)
-	$(BIN)/python -m bench.eval
+	$(BIN)/python -m bench.gate
+	$(BIN)/python -m bench.eval --engines composer,local
 
 serve: $(STAMP)
 	$(RESPONDER) serve

@@ -36,6 +36,7 @@ class Fact:
     force: str
     kind: str
     classification: str
+    theme: str = ""
 
     def stated_in(self, text: str) -> bool:
         """Every key of the fact appears (case- and space-insensitively): the draft states this fact."""
@@ -77,7 +78,7 @@ class Case:
 def load() -> tuple[list[Case], dict[str, Fact]]:
     data = json.loads((DEVLIB / "findings.json").read_text(encoding="utf-8"))
     facts = {
-        fid: Fact(fid, f["doc_id"], tuple(f["keys"]), f["force"], f.get("kind", ""), f["classification"])
+        fid: Fact(fid, f["doc_id"], tuple(f["keys"]), f["force"], f.get("kind", ""), f["classification"], f["theme"])
         for fid, f in data["facts"].items()
     }
     cases = []
@@ -109,6 +110,18 @@ def index(folder: Path | None = None) -> PrecedentIndex:
     built = PrecedentIndex(config)
     ingest_paths(built, [DEVLIB / "library"])
     return built
+
+
+def off_theme(case: Case, facts: dict[str, Fact], text: str) -> list[str]:
+    """Own-force facts the text states that belong to another inspection theme: an answer on another matter.
+
+    Wider than `forbidden` (the facts a case names as traps): any of the library's facts counts.
+    """
+    return [
+        fid
+        for fid, fact in facts.items()
+        if fact.force == OWN_FORCE and fact.theme != case.theme and fid not in case.relevant and fact.stated_in(text)
+    ]
 
 
 def _flat(text: str) -> str:

@@ -4,6 +4,7 @@ Every gold finding is drafted for Aldermoor Police under an OFFICIAL ceiling aga
 (Aldermoor's documents, a distractor force's, news, one OFFICIAL-SENSITIVE canary). Measures, per engine:
 
 - leakage: findings whose draft text names a forbidden fact (the distractor's, the canary, news, another matter);
+- off-theme: findings whose draft states any own-force fact of another inspection theme (not only the traps);
 - recall: gold relevant facts the draft text states (every key of the fact present);
 - ask coverage: gold asks answered by a relevant fact or by a placeholder that names the ask (or, for findings
   addressed to another body, a text naming that body);
@@ -48,6 +49,7 @@ class Row:
     relevant: int
     stated: int
     leaked: list[str]
+    off_theme: list[str]
     asks: int
     covered: int
     no_evidence: bool
@@ -105,7 +107,9 @@ def run_case(drafter: Drafter, case: Case, facts: dict[str, Fact]) -> Row:
     plan = draft.plan
     honest = None
     if case.no_evidence:
-        honest = plan is not None and not plan.evidence and (plan.found_nothing or draft.shape is AnswerShape.OTHER_BODY)
+        honest = (
+            plan is not None and not plan.evidence and (plan.found_nothing or draft.shape is AnswerShape.OTHER_BODY)
+        )
     return Row(
         id=case.id,
         engine=draft.engine,
@@ -114,6 +118,7 @@ def run_case(drafter: Drafter, case: Case, facts: dict[str, Fact]) -> Row:
         relevant=len(case.relevant),
         stated=sum(facts[f].stated_in(draft.text) for f in case.relevant),
         leaked=[f for f in case.forbidden if facts[f].touched_in(draft.text)],
+        off_theme=devlib_data.off_theme(case, facts, draft.text),
         asks=len(case.asks),
         covered=covered_asks(case, draft, facts),
         no_evidence=case.no_evidence,
@@ -133,6 +138,7 @@ def summary(rows: list[Row], report_seconds: float | None) -> dict[str, object]:
         "findings": len(rows),
         "leakage_findings": sum(1 for r in rows if r.leaked),
         "leaked_facts": sorted({f for r in rows for f in r.leaked}),
+        "off_theme_findings": sum(1 for r in rows if r.off_theme),
         "recall": round(sum(r.stated for r in rows) / relevant, 3) if relevant else None,
         "ask_coverage": round(sum(r.covered for r in rows) / sum(r.asks for r in rows), 3),
         "honest_nothing_found": round(sum(1 for r in nothing if r.honest) / len(nothing), 3) if nothing else None,
@@ -169,8 +175,10 @@ def main() -> None:
             row = run_case(drafter, case, facts)
             rows.append(row)
             flag = f" LEAK {row.leaked}" if row.leaked else ""
-            print(f"{row.id} {row.seconds:5.1f}s {row.engine:10.10} facts {row.stated}/{row.relevant} "
-                  f"asks {row.covered}/{row.asks}{flag}")
+            print(
+                f"{row.id} {row.seconds:5.1f}s {row.engine:10.10} facts {row.stated}/{row.relevant} "
+                f"asks {row.covered}/{row.asks}{flag}"
+            )
             if args.show:
                 print("   ", re.sub(r"\s+", " ", row.text))
         in_report = [r for r in rows if r.id in REPORT_IDS]

@@ -67,8 +67,15 @@ class Backends:
         from drafting.chain import Drafter
         from retrieval.glossary import aliases
 
+        s = self.settings
         return Drafter(
-            self.index, self.chat.model, self.chat.engine, timeout=self.settings.llm_timeout, aliases=aliases()
+            self.index,
+            self.chat.model,
+            self.chat.engine,
+            timeout=s.llm_timeout,
+            budget=s.draft_budget,
+            stale_after_years=s.evidence_max_age_years,
+            aliases=aliases(),
         )
 
 

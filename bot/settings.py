@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         None, description="'provider:model' that `auto` tries first (then the local model, then the composer)"
     )
     llm_timeout: float = Field(120.0, description="Seconds before a chat-model call is abandoned")
+    draft_budget: float = Field(30.0, gt=0, description="Seconds one draft may take; past it the composed text stands")
+    evidence_max_age_years: int = Field(
+        3, ge=1, description="Evidence older than this is dated in the draft and marked to confirm"
+    )
     model_path: Path | None = Field(None, description="A GGUF file to use instead of the bundled model")
 
     # system of record

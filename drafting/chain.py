@@ -48,6 +48,10 @@ COMPOSER = "composer"
 DRAFT_BUDGET = 30.0
 #: With fewer words than this left to write around the fixed parts, a rewrite has nothing to improve.
 MIN_WORDS_TO_WRITE = 8
+#: A date marker must be followed by at least this many words of the statement it dates.
+MIN_DATED_WORDS = 4
+#: English prose through the Qwen/Llama tokenisers, with a margin: 250 words of a draft are ~330 tokens.
+TOKENS_PER_WORD = 1.5
 #: A retry is only worth starting with at least this long left.
 MIN_RETRY_SECONDS = 8.0
 
@@ -124,8 +128,8 @@ class Drafter:
             )
             for ask in asks
         ]
-        plan = Plan(shape=shape, asks=ask_plans, context=found.context)
-        plan.notes.extend(_plan_notes(plan, request))
+        plan = Plan(shape=shape, asks=ask_plans, context=found.context, due=request.finding.due)
+        plan.notes.extend(_plan_notes(plan, request, self.finder.stale_after_years))
         return plan
 
     # ── the model's rewrite ──────────────────────────────────────────────────────────────────────────────
@@ -136,6 +140,10 @@ class Drafter:
         masked, markers = mask_fixed(composed.text)
         if words_to_write(masked) < MIN_WORDS_TO_WRITE:
             notes.append("The draft is placeholders only: it is shown as composed.")
+            return composed.text, COMPOSER
+        if (limit := self._words_the_model_can_write()) and words_to_write(masked) > limit:
+            # It would be cut off at max_tokens (and run past the budget): fail fast rather than after 30 s.
+            notes.append("The draft is too long for the model to reword in one reply; the composed text is shown.")
             return composed.text, COMPOSER
         messages = self._messages(request, plan, masked)
         for attempt in (1, 2):
@@ -154,13 +162,20 @@ class Drafter:
             problems = self._problems(request, plan, composed, text)
             if dropped:
                 problems.append(Problem("it dropped the date of an old statement", ", ".join(dropped)))
+            if detached := detached_dates(written):
+                problems.append(Problem("it moved the date of an old statement away from it", ", ".join(detached)))
             if not problems:
                 return text, self.engine
-            log.info("model rewrite refused (attempt %d): %s", attempt, "; ".join(problems))
-            log.debug("refused rewrite: %s", written)
+            # Reasons only at INFO: the details quote draft text, which is the office's and not for the log.
+            log.info("model rewrite refused (attempt %d): %s", attempt, "; ".join(p.reason for p in problems))
+            log.debug("refused rewrite (%s): %s", "; ".join(problems), written)
             messages = [*messages, AIMessage(content=written), HumanMessage(content=_retry_text(problems))]
         notes.append(f"The model's wording was not used ({problems[0].reason}); the composed text is shown.")
         return composed.text, COMPOSER
+
+    def _words_the_model_can_write(self) -> int | None:
+        max_tokens = getattr(self.model, "max_tokens", None)
+        return int(max_tokens / TOKENS_PER_WORD) if isinstance(max_tokens, int) else None
 
     def _problems(self, request: DraftRequest, plan: Plan, composed: Composed, text: str) -> list[Problem]:
         supports = self._support(request, plan, text)
@@ -274,6 +289,17 @@ def unmask(text: str, markers: dict[str, str]) -> tuple[str, list[str]]:
     return " ".join(text.split()), dropped
 
 
+def detached_dates(written: str) -> list[str]:
+    """Date markers with no statement after them: "[D1] [P1]" at the end leaves the old statement undated."""
+    detached = []
+    for match in re.finditer(r"\[D\d+\]", written):
+        rest = written[match.end() :]
+        following = _MARKER.search(rest)
+        if len((rest[: following.start()] if following else rest).split()) < MIN_DATED_WORDS:
+            detached.append(match.group(0))
+    return detached
+
+
 def words_to_write(masked: str) -> int:
     """How many words the model has to work with once the fixed parts are markers."""
     return len(_MARKER.sub(" ", masked).split())
@@ -286,7 +312,7 @@ def _embedder_of(retriever: Retriever) -> Embed:
     return embeddings.embed_documents
 
 
-def _plan_notes(plan: Plan, request: DraftRequest) -> list[str]:
+def _plan_notes(plan: Plan, request: DraftRequest, years: int) -> list[str]:
     notes = []
     if plan.found_nothing:
         matter = ", ".join(sorted(themes_of(request.finding.text))) or "this matter"
@@ -295,7 +321,9 @@ def _plan_notes(plan: Plan, request: DraftRequest) -> list[str]:
             "for the office to supply."
         )
     if any(e.stale for e in plan.evidence):
-        notes.append("Some evidence is more than three years old: it is dated in the text, to confirm it still holds.")
+        notes.append(
+            f"Some evidence is more than {years} years old: it is dated in the text, to confirm it still holds."
+        )
     if plan.context:
         notes.append(
             f"{len(plan.context)} passage(s) from third-party documents (news, reports) bear on this; they are "

@@ -49,6 +49,8 @@ def placeholder_for(ask: Ask, shape: AnswerShape) -> str:
     text = ask.text.rstrip(".")
     first = text.split()[0].lower() if text.split() else ""
     if shape is AnswerShape.PCC_VOICE:
+        if ask.starts_with_verb and first.endswith("s"):  # "publishes the results": the force's, subject dropped
+            return f"how my office will see that the force {text}"
         return f"what my office will do to {text}" if ask.starts_with_verb else f"how my office will see that {text}"
     if _NEGATED.search(text):
         subject = "it " if _NEGATED.match(text) else ""
@@ -76,6 +78,9 @@ def compose(plan: Plan, decision: ShapeDecision, force: str) -> Composed:
         parts.extend(_stated_together(fresh, name))
     # What the evidence says first, in the asks' order; then what is left for the office to supply.
     parts.extend(f"[CONFIRM: {a.placeholder}]" for a in plan.asks if not a.evidence and a.placeholder)
+    if plan.due and plan.evidence:
+        # Evidence says what exists, which can read as "done"; only the office can say it meets the timescale.
+        parts.append(f"[CONFIRM: progress against the timescale, {plan.due[:1].lower()}{plan.due[1:]}]")
     if decision.shape is AnswerShape.PCC_VOICE:
         parts.append(MONITORING)
     return Composed(text=" ".join(parts), used=used, rationale=_rationale(plan))

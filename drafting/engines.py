@@ -49,7 +49,7 @@ class LocalModelSettings(BaseModel):
     n_threads: int = 2
     n_batch: int = 512
     max_tokens: int = 350
-    temperature: float = 0.2
+    temperature: float = 0.0  # greedy: a faithful rewrite, the same one every time
 
 
 class EngineLoader:

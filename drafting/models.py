@@ -104,6 +104,7 @@ class Plan(BaseModel):
     shape: AnswerShape
     asks: list[AskPlan] = Field(default_factory=list)
     context: list[Evidence] = Field(default_factory=list, description="Third-party passages: never the force's")
+    due: str | None = Field(None, description="The finding's due date as written, asked about in the draft")
     notes: list[str] = Field(default_factory=list, description="What a reviewer must know: 'nothing was found …'")
 
     @property

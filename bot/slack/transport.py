@@ -61,6 +61,7 @@ class HttpServer:
         assert isinstance(server, BaseWSGIServer)  # one host and port: a single listening socket
         self._server = server
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def port(self) -> int:
@@ -72,7 +73,12 @@ class HttpServer:
 
     def serve_forever(self) -> None:
         log.info("Listening for Slack on %s", self.url)
-        self._server.run()
+        try:
+            self._server.run()
+        except OSError:
+            # Closing the sockets under a running select() raises EBADF in the loop; after stop() that is the end.
+            if not self._stopping:
+                raise
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, name="slack-http", daemon=True)
@@ -86,6 +92,7 @@ class HttpServer:
         ends the loop (the approach of WebTest's StopableWSGIServer).
         """
         server: Any = self._server
+        self._stopping = True
         while server._map:
             for dispatcher in list(server._map.values()):
                 dispatcher.handle_close()

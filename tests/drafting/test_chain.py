@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from drafting.chain import COMPOSER, Drafter, mask_fixed, unmask
+from drafting.chain import COMPOSER, Drafter, detached_dates, mask_fixed, unmask
 from drafting.composer import STILL_CURRENT
 from drafting.models import AnswerShape, DraftRequest, GuardKind
 from retrieval.embeddings import MiniLMEmbeddings
@@ -128,7 +128,8 @@ def test_a_reviewers_instruction_reaches_the_prompt_and_the_composer_says_it_can
     draft = drafter(retriever, chat).draft(request(instruction="mention the MASH audit", previous_text="Old text."))
     prompt = chat.prompts[0][-1].content
     assert "Reviewer's instruction: mention the MASH audit" in prompt and "Old text." in prompt
-    assert draft.text.endswith("Mention the MASH audit.") and not [g for g in draft.guard if "MASH" in g.span]
+    assert "[P1] Mention the MASH audit." not in draft.text and "Mention the MASH audit." in draft.text
+    assert not [g for g in draft.guard if "MASH" in g.span]
     composed = drafter(retriever, None).draft(request(instruction="make it shorter"))
     assert any("cannot follow instructions" in note for note in composed.notes)
 
@@ -157,3 +158,35 @@ def test_markers_stand_in_for_dates_and_placeholders_and_a_dropped_placeholder_i
     )
     assert dropped == []
     assert unmask("It works. [P1] [P2]", markers)[1] == ["[D1]"]  # an old statement without its date is refused
+
+
+class ShortReplyModel(ScriptedChatModel):
+    max_tokens: int = 12  # eight words: less than the composed draft's
+
+
+def test_a_draft_longer_than_the_model_can_reply_is_not_sent_to_it(retriever: FakeRetriever) -> None:
+    model = ShortReplyModel.with_replies("never asked")
+    draft = drafter(retriever, model).draft(request())
+    assert model.prompts == [] and draft.engine == COMPOSER
+    assert any("too long for the model to reword" in note for note in draft.notes)
+    assert EVIDENCE in draft.text
+
+
+def test_a_rewrite_that_moves_an_old_statements_date_away_from_it_is_refused(model: MiniLMEmbeddings) -> None:
+    old = make_hit(
+        "Northumbria",
+        "A problem profile for child sexual exploitation was completed in 2019 and is reviewed every year.",
+        recommendation=OWN.chunk.recommendation,
+        inspection=INSPECTION,
+        published=date(2020, 2, 27),
+    )
+    assert detached_dates("[D1] A problem profile was completed in 2019. [P1]") == []
+    undated = (
+        "A problem profile for child sexual exploitation was completed in 2019 and is reviewed every year. [D1] [P1]"
+    )
+    assert detached_dates(undated) == ["[D1]"]
+    chat = ScriptedChatModel.with_replies(f"{undated} [P2]", f"{undated} [P2]")
+    draft = drafter(FakeRetriever([old], embeddings=model), chat).draft(request())
+    assert draft.engine == COMPOSER and len(chat.prompts) == 2
+    assert any("moved the date of an old statement" in note for note in draft.notes)
+    assert "As published in February 2020: “A problem profile" in draft.text

@@ -35,6 +35,16 @@ def test_current_evidence_is_stated_and_a_gap_is_named_after_it() -> None:
     assert "accepts" not in composed.text
 
 
+def test_a_due_date_is_asked_about_when_evidence_could_read_as_done_but_not_in_a_skeleton() -> None:
+    done = AskPlan(ask=Ask(id="A1", text="have problem profiles"), evidence=[evidence("The profile is written.")])
+    gap = AskPlan(ask=Ask(id="A1", text="have problem profiles"), placeholder="how the force has problem profiles")
+    shape = decide_shape(FORCE_FINDING)
+    answered = compose(Plan(shape=AnswerShape.FORCE_POSITION, asks=[done], due="By 31 March 2027"), shape, "A").text
+    assert answered == "The profile is written. [CONFIRM: progress against the timescale, by 31 March 2027]"
+    skeleton = compose(Plan(shape=AnswerShape.FORCE_POSITION, asks=[gap], due="By 31 March 2027"), shape, "A").text
+    assert skeleton == "[CONFIRM: how the force has problem profiles]"
+
+
 def test_old_evidence_is_quoted_with_its_date_and_a_question_and_the_forces_we_becomes_the_force() -> None:
     old = evidence("We introduced the MSET process.", stale=True, kind=DocumentKind.BOARD_PAPER)
     plan = plan_of(AskPlan(ask=Ask(id="A1", text="x y"), evidence=[old]))
@@ -54,6 +64,14 @@ def test_the_pcc_answers_in_the_first_person_and_another_body_is_named_with_the_
 
 
 def test_placeholders_name_the_ask_in_words_that_read() -> None:
+    pcc = AnswerShape.PCC_VOICE
+    assert placeholder_for(Ask(id="A2", text="publishes the results"), pcc) == (
+        "how my office will see that the force publishes the results"
+    )
+    assert (
+        placeholder_for(Ask(id="A1", text="review the services"), pcc)
+        == "what my office will do to review the services"
+    )
     shape = AnswerShape.FORCE_POSITION
     assert placeholder_for(Ask(id="A1", text="share information with partners"), shape) == (
         "what the force is doing to share information with partners"

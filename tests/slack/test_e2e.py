@@ -223,6 +223,7 @@ def test_a_click_on_an_old_version_is_refused(h: Harness) -> None:
     event, ts, finding_id = drafted(h)
     h.sender.event(h.sender.message("make it shorter", thread_ts=event["ts"]))
     h.wait_draft(ts, 2)
+    h.wait_idle()  # the redraft has released its claim: the refusal is about the version, not a busy answer
     h.click(c.ACTION_APPROVE, f"{finding_id}:1", REVIEWER, ts, event["ts"])
     refusal = h.slack.wait_calls("chat.postEphemeral")[0]
     assert "you saw v1; it is now v2" in refusal["text"]
