@@ -8,6 +8,7 @@ library's files are unchanged (re-ingesting an unchanged file is a no-op anyway)
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,8 @@ from retrieval.ingest import ingest_paths
 from retrieval.models import Finding, FindingKind, InspectionType
 
 HERE = Path(__file__).parent
+#: Where the assembled local model lives: the product's own data folder, so the benches reuse its 1.1 GB GGUF.
+MODEL_DATA_DIR = Path(os.environ.get("RESPONDER_DATA_DIR", ".responder"))
 DEVLIB = HERE / "devlib"
 RESULTS = HERE / "results"
 OWN_FORCE = "Aldermoor"

@@ -10,7 +10,7 @@ Every gold finding is drafted for Aldermoor Police under an OFFICIAL ceiling aga
   addressed to another body, a text naming that body);
 - honest "nothing found": on the findings the library holds nothing for, no evidence used and the plan says so;
 - addressee handling: the answer's shape is the gold one;
-- seconds per draft, and the 20-finding report (D01–D20) drafted end to end;
+- seconds per draft, and the 20-finding report drafted end to end (parsed from report_20.txt, wall clock);
 - the sentence check: an off-topic own-force sentence and an invented date planted in each draft are caught.
 
 Run: `make eval` (or `python -m bench.eval --engines composer`). Results: bench/results/eval-<engine>.json.
@@ -31,13 +31,13 @@ from drafting.chain import Drafter
 from drafting.engines import select_chat_model
 from drafting.fact_check import check_draft
 from drafting.models import AnswerShape, Draft, DraftRequest, GuardKind
+from drafting.report import parse_report
 from drafting.support import Passage, support
 from retrieval.glossary import aliases
 from retrieval.models import Classification
 
 PLANTED_SENTENCE = "The Domestic Abuse Triage Desk reviews every high-risk assessment within 24 hours."
 PLANTED_DATE = "The work was completed on 14 March 2019."
-REPORT_IDS = [f"D{i:02d}" for i in range(1, 21)]
 
 
 @dataclass
@@ -72,7 +72,7 @@ def covered_asks(case: Case, draft: Draft, facts: dict[str, Fact]) -> int:
     return count
 
 
-def planted_caught(drafter: Drafter, case: Case, request: DraftRequest, draft: Draft) -> int:
+def planted_caught(drafter: Drafter, case: Case, draft: Draft) -> int:
     """Plant an own-force sentence on another matter and an invented date; count how many checks catch (of 2)."""
     plan = draft.plan
     if plan is None:
@@ -124,13 +124,30 @@ def run_case(drafter: Drafter, case: Case, facts: dict[str, Fact]) -> Row:
         no_evidence=case.no_evidence,
         honest=honest,
         model_text=draft.engine != "composer",
-        planted_caught=planted_caught(drafter, case, request, draft),
+        planted_caught=planted_caught(drafter, case, draft),
         text=draft.text,
         notes=draft.notes,
     )
 
 
-def summary(rows: list[Row], report_seconds: float | None) -> dict[str, object]:
+def draft_report_20(drafter: Drafter) -> tuple[float, int]:
+    """The whole report as an office gets it: read and parsed from report_20.txt, then every finding drafted in
+    turn. Wall-clock seconds, and how many findings the parser found (20)."""
+    started = time.perf_counter()
+    path = devlib_data.DEVLIB / "report_20.txt"
+    report = parse_report(path.read_text(encoding="utf-8"), name=path.name)
+    for finding in report.findings:
+        request = DraftRequest(
+            finding=finding,
+            inspection_title=report.title,
+            force=devlib_data.OWN_FORCE,
+            max_classification=Classification.OFFICIAL,
+        )
+        drafter.draft(request)
+    return round(time.perf_counter() - started, 1), len(report.findings)
+
+
+def summary(rows: list[Row], report: tuple[float, int] | None) -> dict[str, object]:
     seconds = sorted(r.seconds for r in rows)
     nothing = [r for r in rows if r.no_evidence]
     relevant = sum(r.relevant for r in rows)
@@ -148,7 +165,8 @@ def summary(rows: list[Row], report_seconds: float | None) -> dict[str, object]:
         "seconds_p95": round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 2),
         "seconds_max": round(seconds[-1], 2),
         "timeouts": sum(1 for r in rows if any("did not finish" in n for n in r.notes)),
-        "report_20_seconds": report_seconds,
+        "report_20_seconds": report[0] if report else None,
+        "report_20_findings": report[1] if report else None,
         "planted_caught": round(sum(r.planted_caught for r in rows) / (2 * len(rows)), 3),
     }
 
@@ -165,12 +183,12 @@ def main() -> None:
         cases = [c for c in cases if c.id in wanted]
     index = devlib_data.index()
     devlib_data.RESULTS.mkdir(exist_ok=True)
+    devlib_data.MODEL_DATA_DIR.mkdir(exist_ok=True)
     for spec in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        choice = select_chat_model(spec, devlib_data.RESULTS, timeout=120)
+        choice = select_chat_model(spec, devlib_data.MODEL_DATA_DIR, timeout=120)
         drafter = Drafter(index, choice.model, choice.engine, aliases=aliases(), today=lambda: devlib_data.TODAY)
         print(f"== {choice.engine}: {len(cases)} findings")
         rows = []
-        report_started = time.perf_counter()
         for case in cases:
             row = run_case(drafter, case, facts)
             rows.append(row)
@@ -181,10 +199,8 @@ def main() -> None:
             )
             if args.show:
                 print("   ", re.sub(r"\s+", " ", row.text))
-        in_report = [r for r in rows if r.id in REPORT_IDS]
-        report_seconds = round(sum(r.seconds for r in in_report), 1) if len(in_report) == 20 else None
-        result = summary(rows, report_seconds)
-        del report_started
+        report = None if args.only else draft_report_20(drafter)
+        result = summary(rows, report)
         print(json.dumps(result, indent=2))
         name = choice.engine.replace(":", "-").replace("/", "-")
         out = devlib_data.RESULTS / f"eval-{name}.json"

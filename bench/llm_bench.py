@@ -34,11 +34,9 @@ from drafting import local_llama
 from drafting.chain import Drafter, mask_fixed
 from drafting.composer import compose
 from drafting.engines import LocalModelSettings, select_chat_model
-from drafting.llm import grammar_response_format
 from drafting.models import DraftRequest
 from drafting.rules import decide_shape
 
-RESULTS = Path(__file__).parent / "results"
 DEFAULT_FINDINGS = "D05,D21,D33,D42"
 
 
@@ -108,7 +106,7 @@ def warm_with(model: BaseChatModel, messages: list[BaseMessage]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("RESPONDER_DATA_DIR", ".responder")))
+    parser.add_argument("--data-dir", type=Path, default=devlib_data.MODEL_DATA_DIR)
     parser.add_argument("--findings", default=DEFAULT_FINDINGS)
     parser.add_argument("--json", type=Path, default=None, help="results file (default bench/results/llm-<time>.json)")
     args = parser.parse_args(argv)
@@ -123,7 +121,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cases = {c.id: c for c in devlib_data.load()[0]}
     index = devlib_data.index()
     drafter = Drafter(index, model, "local", today=lambda: devlib_data.TODAY)
-    grammar = model.bind(response_format=grammar_response_format(TextOnly))
+    # llama.cpp's JSON-schema grammar, every field required: how v1 forced a structured reply.
+    schema = {**TextOnly.model_json_schema(), "required": ["text"]}
+    grammar = model.bind(response_format={"type": "json_object", "schema": schema})
     rows: dict[str, list[dict[str, Any]]] = {"plain": [], "grammar": [], "chunks": [], "plain, prefix cached": []}
     ids = args.findings.split(",")
     prompts = {finding_id: prompts_for(drafter, cases[finding_id]) for finding_id in ids}
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"| {s['completion_tokens']:.0f} |"
         )
     results |= {"rows": rows, "summary": summary, "load_average_end": os.getloadavg()}
-    out = args.json or RESULTS / f"llm-{datetime.now():%Y%m%dT%H%M%S}.json"
+    out = args.json or devlib_data.RESULTS / f"llm-{datetime.now():%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"load average start {results['load_average_start'][0]:.2f}, end {results['load_average_end'][0]:.2f}; {out}")

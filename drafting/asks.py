@@ -40,7 +40,7 @@ _PREPOSITIONS = frozenset({"in", "at", "to", "for", "with", "within", "through",
 #: third person and participles of the verbs HMICFRS recommendations use.
 _VERBS = frozenset(
     """
-    act agree allocate amend analyse answer apply appoint approve arrange assess attend audit authorise be brief
+    act address agree allocate amend analyse answer apply appoint approve arrange assess attend audit authorise be brief
     build carry challenge check collect commission communicate complete conduct confirm consider contact
     contribute co-ordinate coordinate create deliver deploy design develop do embed engage ensure establish
     evaluate examine explain explore extend follow gather give hold identify implement improve include inform
@@ -77,6 +77,11 @@ class Ask(BaseModel):
     def starts_with_verb(self) -> bool:
         return is_verb(self.text.split()[0]) if self.text.split() else False
 
+    @property
+    def starts_third_person(self) -> bool:
+        """Its subject was dropped: "publishes the results" (the force's), not "publish the results"."""
+        return self.starts_with_verb and is_third_person(self.text.split()[0])
+
 
 def split_asks(finding: Finding) -> list[Ask]:
     """The finding's distinct asks, in order (at least one: the whole predicate when nothing splits)."""
@@ -111,6 +116,12 @@ def is_verb(word: str) -> bool:
     if word.endswith("ed") and len(word) > 4 and word[-3] == word[-4] and word[:-3] in _VERBS:
         return True
     return word.endswith("ing") and (word[:-3] in _VERBS or word[:-3] + "e" in _VERBS)
+
+
+def is_third_person(word: str) -> bool:
+    """ "publishes", "has": the form after a subject ("the force publishes"); "assess", "address" are not."""
+    word = word.lower().strip(",.;:")
+    return word in {"has", "is", "does"} or (word.endswith("s") and not word.endswith("ss") and is_verb(word))
 
 
 def _predicate(finding: Finding) -> str:

@@ -30,7 +30,7 @@ from langchain_core.runnables import Runnable
 
 import prompts
 from drafting.asks import split_asks
-from drafting.composer import STILL_CURRENT, Composed, compose, force_name, placeholder_for
+from drafting.composer import DATED_QUOTE, STILL_CURRENT, Composed, compose, force_name, placeholder_for
 from drafting.evidence import Embed, Evidence, EvidenceFinder, Retriever
 from drafting.fact_check import PLACEHOLDER, check_draft
 from drafting.llm import ModelTimeoutError, invoke_with_timeout
@@ -40,6 +40,7 @@ from drafting.rules import decide_shape, shape_problem
 from drafting.support import Passage, Support, support
 from drafting.themes import themes_of
 from drafting.voice import FORCE_WRITTEN, other_voices
+from retrieval.keyword import force_key
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,9 @@ class Drafter:
             problems = self._problems(request, plan, composed, text)
             if dropped:
                 problems.append(Problem("it dropped the date of an old statement", ", ".join(dropped)))
+            if reply.response_metadata.get("finish_reason") == "length":
+                # A reply stopped at max_tokens is half a draft, however well its first half reads.
+                problems.append(Problem("it was cut off at the model's max_tokens"))
             if detached := detached_dates(written):
                 problems.append(Problem("it moved the date of an old statement away from it", ", ".join(detached)))
             if not problems:
@@ -250,7 +254,6 @@ class Drafter:
 
 
 #: An old statement quoted with its date and its question: the model may reword the statement, never the two.
-_DATED_QUOTE = re.compile(r"(As published in [A-Z][a-z]+ \d{4}:) “([^”]*)” " + re.escape(STILL_CURRENT))
 _MARKER = re.compile(r"\[[DP]\d+\]")
 
 
@@ -269,7 +272,7 @@ def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
         markers[f"[D{dates}]"] = match.group(1)
         return f"[D{dates}] {match.group(2)} {STILL_CURRENT}"
 
-    text = _DATED_QUOTE.sub(date_marker, text)
+    text = DATED_QUOTE.sub(date_marker, text)
     for i, placeholder in enumerate(dict.fromkeys(PLACEHOLDER.findall(text)), start=1):
         markers[f"[P{i}]"] = placeholder
         text = text.replace(placeholder, f"[P{i}]")
@@ -381,7 +384,7 @@ def _sources(evidence: list[Evidence], used: list[Evidence], force: str) -> list
                 inspection_title=first.inspection_title,
                 published=first.dated,
                 similarity=max(e.relevance for e in items),
-                own_force=first.force.strip().lower() == force.strip().lower(),
+                own_force=force_key(first.force) == force_key(force),
                 cited=chunk_id in cited,
                 excerpt=" … ".join(dict.fromkeys(e.text for e in items)),
             )

@@ -18,6 +18,10 @@ from drafting.models import AnswerShape, Plan, ShapeDecision, Stance
 from drafting.voice import in_force_voice
 
 STILL_CURRENT = "[CONFIRM: still the current position?]"
+#: The opening of an old statement: its month, or for an undated document `Evidence.month`'s fallback.
+DATED_OPENING = r"As published in (?:[A-Z][a-z]+ \d{4}|an earlier response):"
+#: An old statement as the composer writes it: (opening, statement), then the question whether it still holds.
+DATED_QUOTE = re.compile(rf"({DATED_OPENING}) “([^”]*)” " + re.escape(STILL_CURRENT))
 MONITORING = "I will monitor progress through my regular HMICFRS scrutiny process."
 
 _STANCE_WORDS = {
@@ -32,7 +36,6 @@ _NEGATED = re.compile(r"\b(?:isn['’]t|aren['’]t|doesn['’]t|don['’]t|not|
 
 class Composed(BaseModel):
     text: str
-    used: list[str]  # ids of the evidence the text states
     rationale: str
 
 
@@ -47,18 +50,17 @@ def force_name(force: str) -> str:
 def placeholder_for(ask: Ask, shape: AnswerShape) -> str:
     """The question an ask with no evidence leaves for the office, naming that ask."""
     text = ask.text.rstrip(".")
-    first = text.split()[0].lower() if text.split() else ""
     if shape is AnswerShape.PCC_VOICE:
-        if ask.starts_with_verb and first.endswith("s"):  # "publishes the results": the force's, subject dropped
+        if ask.starts_third_person:
             return f"how my office will see that the force {text}"
         return f"what my office will do to {text}" if ask.starts_with_verb else f"how my office will see that {text}"
     if _NEGATED.search(text):
         subject = "it " if _NEGATED.match(text) else ""
         return f"what the force is doing about the finding that {subject}{text}"
-    if ask.starts_with_verb and not first.endswith("s"):
-        return f"what the force is doing to {text}"
-    if ask.starts_with_verb:
+    if ask.starts_third_person:
         return f"how the force {text}"
+    if ask.starts_with_verb:
+        return f"what the force is doing to {text}"
     return f"how the force makes sure that {text}"
 
 
@@ -67,14 +69,12 @@ def compose(plan: Plan, decision: ShapeDecision, force: str) -> Composed:
     if decision.shape is AnswerShape.OTHER_BODY:
         return _other_body(decision, name)
     parts: list[str] = []
-    used: list[str] = []
     if decision.shape is AnswerShape.PCC_VOICE:
         parts.append("This recommendation is addressed to police and crime commissioners.")
     said: set[str] = set()
     for ask_plan in plan.asks:
         fresh = [e for e in ask_plan.evidence if e.text not in said]
         said.update(e.text for e in fresh)
-        used.extend(e.id for e in fresh)
         parts.extend(_stated_together(fresh, name))
     # What the evidence says first, in the asks' order; then what is left for the office to supply.
     parts.extend(f"[CONFIRM: {a.placeholder}]" for a in plan.asks if not a.evidence and a.placeholder)
@@ -83,7 +83,7 @@ def compose(plan: Plan, decision: ShapeDecision, force: str) -> Composed:
         parts.append(f"[CONFIRM: progress against the timescale, {plan.due[:1].lower()}{plan.due[1:]}]")
     if decision.shape is AnswerShape.PCC_VOICE:
         parts.append(MONITORING)
-    return Composed(text=" ".join(parts), used=used, rationale=_rationale(plan))
+    return Composed(text=" ".join(parts), rationale=_rationale(plan))
 
 
 def _stated_together(evidence: list[Evidence], name: str) -> list[str]:
@@ -114,7 +114,7 @@ def _other_body(decision: ShapeDecision, name: str) -> Composed:
         "I will monitor the force's response through my scrutiny process."
     )
     why = f"Addressed to {decision.bodies} only, so the answer names them and the force's stance."
-    return Composed(text=text, used=[], rationale=why)
+    return Composed(text=text, rationale=why)
 
 
 def _rationale(plan: Plan) -> str:

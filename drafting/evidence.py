@@ -17,12 +17,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from drafting.asks import Ask
 from drafting.themes import names_the_matter, off_matter
+from retrieval.chunking import SENTENCE_END
 from retrieval.models import Chunk, ChunkSection, Classification, DocumentKind, Finding, SearchFilters, SearchHit
 
 #: Relevance gate on `relevance()`: chosen on the development library (bench/gate.py, bench/README.md).
@@ -38,8 +40,8 @@ SEARCH_K = 6
 STALE_AFTER_YEARS = 3
 _EVIDENCE_KINDS = frozenset({DocumentKind.PCC_RESPONSE, DocumentKind.FORCE_POSITION, DocumentKind.BOARD_PAPER})
 _CONTEXT_KINDS = frozenset({DocumentKind.NEWS, DocumentKind.REPORT})
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(])")
-_PCC_FIRST_PERSON = re.compile(r"^(?:I|My)\s")
+#: The PCC speaking ("I …", "My office …"), also after an opening word or phrase ("Overall, I am pleased …").
+_PCC_FIRST_PERSON = re.compile(r"^(?:[A-Z][a-z]+(?: [a-z]+){0,2},\s+)?(?:I|My)\s")
 _ANAPHOR = re.compile(
     r"^(?:The (?:process|hub|panel|team|unit|scheme|service|agreement|board|group|desk|system|review)|"
     r"This|These|That|It|Its|They|Such|Both)\b"
@@ -67,11 +69,10 @@ _STOP = frozenset(
 Embed = Callable[[list[str]], list[list[float]]]
 
 
-class Retriever:
+class Retriever(Protocol):
     """What the evidence finder needs from the precedent index (the real one, or a test's canned hits)."""
 
-    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]:
-        raise NotImplementedError
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[SearchHit]: ...
 
 
 class Evidence(BaseModel):
@@ -98,15 +99,23 @@ class Evidence(BaseModel):
 
 @dataclass(frozen=True)
 class Found:
-    """Evidence per ask (in ask order), third-party context, and every passage scored (for calibration)."""
+    """Evidence per ask (in ask order) and third-party context."""
 
     by_ask: dict[str, list[Evidence]]
     context: list[Evidence]
-    scored: list[tuple[str, Evidence]]  # (ask id, candidate) with its relevance, above the gate or not
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Chosen:
+    """Which candidates the gate lets through, by index: per ask (best first), and as context (with the index
+    of the ask it came in for)."""
+
+    by_ask: dict[str, list[int]]
+    context: list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Candidate:
     text: str
     chunk: Chunk
     third_party: bool
@@ -140,27 +149,31 @@ class EvidenceFinder:
         inspection_title: str = "",
         pcc_voice: bool = False,
     ) -> Found:
-        """`pcc_voice` False (a force position statement): the PCC's own "I …" sentences are not the force's."""
         filters = SearchFilters(force=force, max_classification=ceiling, exclude_doc_ids=exclude_doc_ids)
-        candidates = self._candidates(finding, asks, filters, inspection_title)
-        if not pcc_voice:
-            candidates = [c for c in candidates if not _PCC_FIRST_PERSON.match(c.text)]
+        candidates = self.candidates(finding, asks, filters, inspection_title, pcc_voice=pcc_voice)
         if not candidates or not asks:
-            return Found({ask.id: [] for ask in asks}, [], [])
+            return Found({ask.id: [] for ask in asks}, [])
         scores = relevance(self.features(finding, asks, candidates, inspection_title))
-        return self._select(asks, candidates, scores)
+        return self._found(asks, candidates, scores, self.choose(asks, candidates, scores))
 
     # ── candidates: sentences of the own force's chunks the searches found ─────────────────────────────
 
-    def _candidates(
-        self, finding: Finding, asks: Sequence[Ask], filters: SearchFilters, inspection_title: str
-    ) -> list[_Candidate]:
+    def candidates(
+        self,
+        finding: Finding,
+        asks: Sequence[Ask],
+        filters: SearchFilters,
+        inspection_title: str = "",
+        *,
+        pcc_voice: bool = False,
+    ) -> list[Candidate]:
+        """`pcc_voice` False (a force position statement): the PCC's own "I …" sentences are not the force's."""
         queries = [f"{inspection_title}\n{finding.text}".strip(), *(ask.text for ask in asks)]
         chunks: dict[str, Chunk] = {}
         for query in queries:
             for hit in self.retriever.search(query, k=SEARCH_K, filters=filters):
                 chunks.setdefault(hit.chunk.id, hit.chunk)
-        out: list[_Candidate] = []
+        out: list[Candidate] = []
         seen: set[str] = set()
         for chunk in chunks.values():
             third_party = chunk.meta.kind in _CONTEXT_KINDS
@@ -170,14 +183,16 @@ class EvidenceFinder:
                 key = _norm(sentence)
                 if key in seen or off_matter(sentence, _topic(chunk), finding.text, inspection_title):
                     continue
+                if not pcc_voice and _PCC_FIRST_PERSON.match(sentence):
+                    continue
                 seen.add(key)
-                out.append(_Candidate(sentence, chunk, third_party))
+                out.append(Candidate(sentence, chunk, third_party))
         return out
 
     # ── scoring and the gate ─────────────────────────────────────────────────────────────────────────────
 
     def features(
-        self, finding: Finding, asks: Sequence[Ask], candidates: list[_Candidate], inspection_title: str = ""
+        self, finding: Finding, asks: Sequence[Ask], candidates: list[Candidate], inspection_title: str = ""
     ) -> np.ndarray:
         """candidates × asks × 5: how the sentence bears on the ask and on the matter.
 
@@ -199,35 +214,43 @@ class EvidenceFinder:
         ]
         return np.stack(columns, axis=-1)
 
-    def _select(self, asks: Sequence[Ask], candidates: list[_Candidate], scores: np.ndarray) -> Found:
-        by_ask: dict[str, list[Evidence]] = {ask.id: [] for ask in asks}
-        context: list[Evidence] = []
-        scored: list[tuple[str, Evidence]] = []
-        counter = 0
+    def choose(
+        self, asks: Sequence[Ask], candidates: list[Candidate], scores: np.ndarray, gate: float | None = None
+    ) -> Chosen:
+        """The gate (`self.gate` unless told, for calibration) on candidates × asks relevance `scores`."""
+        gate = self.gate if gate is None else gate
+        by_ask: dict[str, list[int]] = {ask.id: [] for ask in asks}
+        context: list[tuple[int, int]] = []
         distinct = distinctive_words(asks)
         for j, ask in enumerate(asks):
-            order = np.argsort(-scores[:, j])
-            for i in order:
-                candidate, score = candidates[int(i)], float(scores[int(i), j])
-                evidence = self._evidence("", ask.id, candidate, score)
-                scored.append((ask.id, evidence))
+            for i in map(int, np.argsort(-scores[:, j])):
+                candidate, score = candidates[i], float(scores[i, j])
                 if candidate.third_party:
-                    fresh = all(c.text != candidate.text for c in context)
+                    fresh = all(candidates[c].text != candidate.text for c, _ in context)
                     if score >= CONTEXT_GATE and fresh and len(context) < MAX_CONTEXT:
-                        context.append(evidence)
+                        context.append((i, j))
                     continue
-                if score < self.gate:
+                if score < gate or len(by_ask[ask.id]) >= self.max_per_ask:
                     continue
                 if score < SURE and distinct[ask.id] and not distinct[ask.id] & content_words(candidate.text):
                     continue  # it answers what this ask shares with another, not what only this one asks
-                if len(by_ask[ask.id]) < self.max_per_ask:
-                    counter += 1
-                    by_ask[ask.id].append(evidence.model_copy(update={"id": f"E{counter}"}))
-        for i, item in enumerate(context, start=1):
-            context[i - 1] = item.model_copy(update={"id": f"C{i}"})
-        return Found(by_ask, context, scored)
+                by_ask[ask.id].append(i)
+        return Chosen(by_ask, context)
 
-    def _evidence(self, ref: str, ask_id: str, candidate: _Candidate, score: float) -> Evidence:
+    def _found(self, asks: Sequence[Ask], candidates: list[Candidate], scores: np.ndarray, chosen: Chosen) -> Found:
+        by_ask: dict[str, list[Evidence]] = {ask.id: [] for ask in asks}
+        counter = 0
+        for j, ask in enumerate(asks):
+            for i in chosen.by_ask[ask.id]:
+                counter += 1
+                by_ask[ask.id].append(self._evidence(f"E{counter}", ask.id, candidates[i], float(scores[i, j])))
+        context = [
+            self._evidence(f"C{n}", asks[j].id, candidates[i], float(scores[i, j]))
+            for n, (i, j) in enumerate(chosen.context, start=1)
+        ]
+        return Found(by_ask, context)
+
+    def _evidence(self, ref: str, ask_id: str, candidate: Candidate, score: float) -> Evidence:
         meta = candidate.chunk.meta
         dated = meta.response_date or meta.published
         return Evidence(
@@ -272,11 +295,11 @@ def relevance(features: np.ndarray, weights: Sequence[float] = WEIGHTS) -> np.nd
     return features @ np.asarray(weights, dtype=np.float32)
 
 
-def _named(candidate: _Candidate, finding: Finding, inspection_title: str) -> float:
+def _named(candidate: Candidate, finding: Finding, inspection_title: str) -> float:
     return names_the_matter(candidate.text, _topic(candidate.chunk), finding.text, inspection_title)
 
 
-def _topic_of(candidate: _Candidate) -> str:
+def _topic_of(candidate: Candidate) -> str:
     return _topic(candidate.chunk)
 
 
@@ -294,7 +317,7 @@ def sentences_of(chunk: Chunk) -> list[str]:
     out: list[str] = []
     for paragraph in body.split("\n"):
         kept: list[str] = []
-        for sentence in _SENTENCE.split(" ".join(paragraph.split())):
+        for sentence in SENTENCE_END.split(" ".join(paragraph.split())):
             sentence = sentence.strip(" •-")
             if len(sentence.split()) < 5 or sentence.startswith(("Yours", "Kind regards")):
                 continue

@@ -96,9 +96,9 @@ def check_draft(
     return GuardResult(text=text, findings=findings, cited_ids=valid_ids, placeholders=placeholders_in(text))
 
 
-def facts_in(text: str, own_force: str = "") -> list[str]:
+def facts_in(text: str) -> list[str]:
     """The dates, numbers and names a text states (what a rewrite must keep), in order, without repeats."""
-    return list(dict.fromkeys(span for span, _what in _facts(text, _Known("", own_force, {}))))
+    return list(dict.fromkeys(span for span, _what in _facts(text, _Known("", "", {}))))
 
 
 def placeholders_in(text: str) -> list[str]:

@@ -10,20 +10,21 @@ recommendation as the force's commitment: the finding is what is asked, not evid
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from drafting.evidence import content_words
+from drafting.composer import DATED_OPENING
+from drafting.evidence import Embed, content_words
+from drafting.fact_check import PLACEHOLDER
 
-PLACEHOLDER = re.compile(r"\[CONFIRM:[^\]]*\]")
 WORD_SUPPORT = 0.5
 MEANING_SUPPORT = 0.8
 _SENTENCE = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\[])")
 _FRAME = re.compile(
     r"^(?:I will monitor\b|I note this recommendation\b|This recommendation is addressed to\b"
-    r"|The Chief Constable has provided me with a position statement\b|As published in [A-Z][a-z]+ \d{4}:"
+    rf"|The Chief Constable has provided me with a position statement\b|{DATED_OPENING}"
     r"|[A-Z][\w ]{0,40}? (?:will await the outcome|will support this national work|will contribute to this work))",
 )
 _COMMITS = re.compile(
@@ -31,8 +32,6 @@ _COMMITS = re.compile(
     r"accepts?|has agreed|intends to|plans to|is going to)\b",
     re.IGNORECASE,
 )
-
-Embed = Callable[[list[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)

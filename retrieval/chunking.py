@@ -18,7 +18,7 @@ from retrieval.models import Chunk, ChunkSection, DocumentMeta, ParsedDocument, 
 MAX_CHARS = 1200
 MAX_PARAGRAPHS = 3
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(])")
 
 
 def chunk_id(doc_id: str, section: ChunkSection, text: str) -> str:
@@ -113,7 +113,7 @@ def _split_long(paragraph: str, max_chars: int) -> list[str]:
 def _sentences(paragraph: str, max_chars: int) -> list[str]:
     """Sentences of `paragraph`; any sentence still over `max_chars` is cut at word boundaries."""
     out: list[str] = []
-    for sentence in _SENTENCE_END.split(paragraph):
+    for sentence in SENTENCE_END.split(paragraph):
         while len(sentence) > max_chars:
             cut = sentence.rfind(" ", 0, max_chars)
             cut = cut if cut > 0 else max_chars

@@ -6,6 +6,7 @@ import time
 from datetime import date
 
 import pytest
+from langchain_core.messages import AIMessage
 
 from drafting.chain import COMPOSER, Drafter, detached_dates, mask_fixed, unmask
 from drafting.composer import STILL_CURRENT
@@ -160,6 +161,11 @@ def test_markers_stand_in_for_dates_and_placeholders_and_a_dropped_placeholder_i
     assert unmask("It works. [P1] [P2]", markers)[1] == ["[D1]"]  # an old statement without its date is refused
 
 
+def test_an_undated_old_statement_keeps_its_frame_behind_a_marker() -> None:
+    masked, markers = mask_fixed(f"As published in an earlier response: “It works.” {STILL_CURRENT}")
+    assert masked == "[D1] It works. [P1]" and markers["[D1]"] == "As published in an earlier response:"
+
+
 class ShortReplyModel(ScriptedChatModel):
     max_tokens: int = 12  # eight words: less than the composed draft's
 
@@ -190,3 +196,11 @@ def test_a_rewrite_that_moves_an_old_statements_date_away_from_it_is_refused(mod
     assert draft.engine == COMPOSER and len(chat.prompts) == 2
     assert any("moved the date of an old statement" in note for note in draft.notes)
     assert "As published in February 2020: “A problem profile" in draft.text
+
+
+def test_a_reply_cut_off_at_max_tokens_is_refused_however_it_reads(retriever: FakeRetriever) -> None:
+    cut = AIMessage(content=f"{EVIDENCE} [P1] [P2]", response_metadata={"finish_reason": "length"})
+    chat = ScriptedChatModel(messages=iter([cut, cut]), prompts=[])
+    draft = drafter(retriever, chat).draft(request())
+    assert draft.engine == COMPOSER and len(chat.prompts) == 2
+    assert any("cut off at the model's max_tokens" in note for note in draft.notes)

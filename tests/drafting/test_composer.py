@@ -72,6 +72,9 @@ def test_placeholders_name_the_ask_in_words_that_read() -> None:
         placeholder_for(Ask(id="A1", text="review the services"), pcc)
         == "what my office will do to review the services"
     )
+    assert placeholder_for(Ask(id="A1", text="assess the risks to each child"), AnswerShape.FORCE_POSITION) == (
+        "what the force is doing to assess the risks to each child"  # "assess" ends in s but is not "assesses"
+    )
     shape = AnswerShape.FORCE_POSITION
     assert placeholder_for(Ask(id="A1", text="share information with partners"), shape) == (
         "what the force is doing to share information with partners"

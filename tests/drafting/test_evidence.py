@@ -130,3 +130,17 @@ def test_sentences_leave_out_what_the_inspection_found_and_join_a_sentence_leani
 def test_word_overlap_counts_the_asks_content_words() -> None:
     assert word_overlap("The force records the reasons every time.", "record the reason") == 1.0
     assert word_overlap("Unrelated words here.", "record the reason") == 0.0
+
+
+def test_the_pccs_own_words_are_not_the_forces_position_even_after_an_opening_word(model: MiniLMEmbeddings) -> None:
+    pcc = make_hit(
+        "Aldermoor",
+        "Overall, I am pleased that officers now apply for stalking protection orders whenever the legal test is met.",
+        recommendation="Chief constables should make sure that stalking protection orders are used.",
+        inspection="A joint investigation into the police response to stalking",
+        published=date(2025, 9, 27),
+        doc_id="aldermoor-pcc-letter",
+    )
+    finder = EvidenceFinder(FakeRetriever([STALKING_ANSWER, pcc]), model.embed_documents, today=lambda: TODAY)
+    text = all_text(find(finder))
+    assert "Order Compliance Officer" in text and "I am pleased" not in text

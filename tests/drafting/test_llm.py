@@ -1,4 +1,4 @@
-"""Choosing the chat model (with a fake engine loader), the timeout wrapper and structured replies, fakes only."""
+"""Choosing the chat model (with a fake engine loader) and the timeout wrapper, fakes only."""
 
 from __future__ import annotations
 
@@ -12,19 +12,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import RunnableLambda
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drafting import llm
 from drafting.engines import COMPOSER_ENGINE, LOCAL_ENGINE, EngineLoader, select_chat_model
-from drafting.llm import (
-    ChatModelError,
-    MalformedReply,
-    ModelTimeoutError,
-    bind_structured,
-    invoke_with_timeout,
-    structured_reply,
-    with_timeout,
-)
+from drafting.llm import ChatModelError, ModelTimeoutError, invoke_with_timeout
 from drafting.local_model import LocalModelError
 
 
@@ -168,7 +160,6 @@ def test_timeout_wrapper_passes_results_and_errors_through() -> None:
     seen: dict[str, Any] = {}
     assert invoke_with_timeout(_sleeper(0.0, seen), "draft", timeout=5) == "DRAFT"
     assert not seen["cancel"].is_set()
-    assert (with_timeout(_sleeper(0.0, seen), 5) | RunnableLambda(len)).invoke("abc") == 3
 
     def fail(_: str) -> str:
         raise ValueError("bad prompt")
@@ -194,45 +185,6 @@ class _ScriptedChatModel(BaseChatModel):
         reply = self.replies[len(self.calls) - 1]
         message = AIMessage(content=reply, response_metadata={"finish_reason": self.finish_reason})
         return ChatResult(generations=[ChatGeneration(message=message)])
-
-
-class _Draft(BaseModel):
-    text: str
-    cited_ids: list[str] = Field(default_factory=list)
-
-
-def test_local_structured_output_uses_the_json_schema_grammar() -> None:
-    model = _ScriptedChatModel(
-        replies=['{"text": "I welcome the report.", "cited_ids": ["c-1"]}'], llm_type="llama-cpp-python"
-    )
-    draft = structured_reply(bind_structured(model, _Draft), "write", _Draft, timeout=5)
-
-    assert draft == _Draft(text="I welcome the report.", cited_ids=["c-1"])
-    response_format = model.calls[0]["response_format"]
-    assert response_format["type"] == "json_object"
-    assert set(response_format["schema"]["properties"]) == {"text", "cited_ids"}
-    assert response_format["schema"]["required"] == ["text", "cited_ids"]  # the grammar asks for every field
-
-
-def test_local_structured_output_accepts_raw_newlines_from_the_grammar() -> None:
-    model = _ScriptedChatModel(
-        replies=['{"text": "Line one.\nLine two.", "cited_ids": []}'], llm_type="llama-cpp-python"
-    )
-    assert structured_reply(bind_structured(model, _Draft), "write", _Draft, timeout=5).text == "Line one.\nLine two."
-
-
-@pytest.mark.parametrize(
-    ("reply", "finish", "message"),
-    [
-        ('{"text": "I welcome the rep', "length", "max_tokens"),
-        ('{"text": "unfinished', "stop", "no JSON object"),
-        ('{"cited_ids": ["S1"]}', "stop", "wrong fields: text"),
-    ],
-)
-def test_local_structured_output_refuses_truncated_or_invalid_replies(reply: str, finish: str, message: str) -> None:
-    model = _ScriptedChatModel(replies=[reply], llm_type="llama-cpp-python", finish_reason=finish)
-    with pytest.raises(MalformedReply, match=message):
-        structured_reply(bind_structured(model, _Draft), "write", _Draft, timeout=5)
 
 
 def test_auto_tries_the_configured_provider_first(tmp_path: Path) -> None:

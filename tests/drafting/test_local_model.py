@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
@@ -255,16 +254,3 @@ def test_real_model_writes_the_demo_draft_from_the_bundled_corpus(local_chat, mo
     assert "problem profile" not in draft.text  # the CSE report's answers are on another matter
     assert draft.plan is not None and draft.plan.context  # the 2018 news report: context, not the force's words
     assert not any(c.text in draft.text for c in draft.plan.context)
-
-
-@pytest.mark.slow
-def test_the_lazy_grammar_sampler_still_forces_a_grammar(local_chat) -> None:
-    choice = local_chat
-    # The lazy grammar sampler must still force the grammar when the model would rather write something else.
-    from llama_cpp import LlamaGrammar
-
-    grammar = LlamaGrammar.from_string('root ::= "[" [0-9] "," [0-9] "]"', verbose=False)
-    forced = choice.model.client.create_chat_completion(
-        messages=[{"role": "user", "content": "Write a haiku about the sea."}], grammar=grammar, max_tokens=12
-    )
-    assert re.fullmatch(r"\[[0-9],[0-9]\]", forced["choices"][0]["message"]["content"])
