@@ -24,6 +24,14 @@ DEFAULT_FIRST_DRAFTS_DAYS = 21
 DEFAULT_REVIEWS_DAYS = 42
 DEFAULT_REMINDER_DAYS = (28, 14, 7, 3, 1, 0)
 DUE_SOON_DAYS = 7
+#: `done <id> <what>` → the inspection column that records it. Kept here, beside the recipients, rather than
+#: with the store: the command line's help names the steps without loading SQLAlchemy (or drafting).
+RECIPIENT_MARKS = {
+    "published": "published_at",
+    "sent-hmicfrs": "sent_hmicfrs_at",
+    "sent-home-office": "sent_home_office_at",
+}
+DONE_STEPS = tuple(RECIPIENT_MARKS)
 
 
 class DeadlineStatus(StrEnum):

@@ -17,7 +17,7 @@ from retrieval.models import Finding
 from tracker import schema
 from tracker.errors import ConcurrentChange
 from tracker.people import person
-from tracker.review import BOT_AUTHOR, ReviewAction, ReviewSnapshot, ReviewState, transition
+from tracker.review import BOT_AUTHOR, ReviewAction, ReviewSnapshot, ReviewState, current_approvers, transition
 from tracker.store import Store, get_row
 from tracker.views import AnswerView, DraftView, FindingView, NewDraft
 
@@ -139,10 +139,6 @@ class Findings:
                 answers.append(AnswerView(finding=finding, draft=draft, approved=finding.approved))
             return answers
 
-    def unanswered(self, inspection_id: int) -> list[FindingView]:
-        """Findings still lacking an approved answer (s.55(5B)); empty means the response is complete."""
-        return [answer.finding for answer in self.answers(inspection_id) if not answer.approved]
-
 
 class Drafts:
     """Every version of every answer. A new engine version is one DRAFT transition of its finding."""
@@ -249,14 +245,11 @@ def snapshot_of(session: Session, finding: schema.Finding, latest: schema.Draft 
         select(schema.Review).where(schema.Review.draft_id == latest.id).order_by(schema.Review.id)
     ).all()
     state = ReviewState(finding.state)
-    # Approvals count only while the version they were given on is still the one under review.
-    counting = state in {ReviewState.DRAFTED, ReviewState.REDRAFTED, ReviewState.APPROVED}
-    approvals = [review for review in reviews if counting and review.action == ReviewAction.APPROVE.value]
     last = reviews[-1] if reviews else None
     return ReviewSnapshot(
         state=state,
         version=latest.version,
-        approvers=tuple(dict.fromkeys(review.reviewer for review in approvals)),
+        approvers=current_approvers(state, reviews),
         last_actor=last.reviewer if last else latest.author,
         last_at=last.created_at if last else latest.created_at,
     )

@@ -16,6 +16,7 @@ from tracker.deadlines import (
     DEFAULT_FIRST_DRAFTS_DAYS,
     DEFAULT_REMINDER_DAYS,
     DEFAULT_REVIEWS_DAYS,
+    RECIPIENT_MARKS,
     milestones,
 )
 from tracker.errors import InvalidInput
@@ -24,12 +25,6 @@ from tracker.reminders import normalise_reminder_days
 from tracker.store import Store, enum_value, get_row, required
 from tracker.views import InspectionComments, InspectionSummary, InspectionView
 
-#: `done <id> <what>` → the column that records it.
-RECIPIENT_MARKS = {
-    "published": "published_at",
-    "sent-hmicfrs": "sent_hmicfrs_at",
-    "sent-home-office": "sent_home_office_at",
-}
 MAX_COMMENTS_CHARS = 20_000
 
 
@@ -110,6 +105,16 @@ class Inspections:
                 )
             ).first()
             return _with_progress(session, row) if row else None
+
+    def has_thread(self, channel: str, thread_ts: str) -> bool:
+        """Whether an inspection's summary starts this thread: an existence check, without its progress."""
+        with self._store.transaction() as session:
+            found = session.scalar(
+                select(schema.Inspection.id)
+                .where(schema.Inspection.channel_id == channel, schema.Inspection.thread_ts == thread_ts)
+                .limit(1)
+            )
+            return found is not None
 
     def set_thread(self, inspection_id: int, channel: str, thread_ts: str, actor: str) -> InspectionView:
         """Where the inspection's summary message lives; its findings' drafts are threaded under it."""

@@ -15,9 +15,8 @@ from pydantic import BaseModel
 
 from drafting.pack import MissingAnswer, Pack, PackAnswer, PackHeader, PackIncomplete
 from drafting.pack_render import export_docx, render_markdown
-from retrieval.dates import format_date
-from tracker.deadlines import STATUTE, STATUTORY_PERIOD_DAYS
-from tracker.review import ReviewAction, ReviewState
+from tracker.deadlines import deadline_rule_line
+from tracker.review import ReviewState, current_approvers
 from tracker.views import AnswerView, InspectionView
 
 if TYPE_CHECKING:
@@ -31,11 +30,6 @@ class ExportedPack(BaseModel):
     docx: Path
     watermark: bool
     answers: int
-
-
-def deadline_rule(inspection: InspectionView) -> str:
-    """The short rule shown beside the last day in the header table."""
-    return f"{STATUTORY_PERIOD_DAYS} days beginning with publication on {format_date(inspection.published)}, {STATUTE}"
 
 
 def is_final(answer: AnswerView) -> bool:
@@ -64,21 +58,30 @@ def _missing(answer: AnswerView) -> MissingAnswer:
     )
 
 
+def check_complete(inspection: InspectionView, answers: list[AnswerView]) -> None:
+    """The s.55(5B) rule for a final pack: raises PackIncomplete while an answer is missing, or there are none."""
+    missing = missing_answers(answers)
+    if missing or not answers:
+        raise PackIncomplete(inspection.title, inspection.findings_total, missing)
+
+
 def build_pack(repo: Repository, inspection_id: int, pcc_name: str = "", watermark: bool = False) -> Pack:
     """The pack in report order. Raises PackIncomplete unless `watermark`."""
-    inspection = repo.inspections.get(inspection_id)
-    answers = repo.findings.answers(inspection_id)
-    missing = missing_answers(answers)
-    if not watermark and (missing or not answers):
-        raise PackIncomplete(inspection.title, inspection.findings_total, missing)
-    comments = repo.inspections.comments(inspection_id)
+    return _assemble(repo, repo.inspections.get(inspection_id), pcc_name, watermark)
+
+
+def _assemble(repo: Repository, inspection: InspectionView, pcc_name: str, watermark: bool) -> Pack:
+    answers = repo.findings.answers(inspection.id)
+    if not watermark:
+        check_complete(inspection, answers)
+    comments = repo.inspections.comments(inspection.id)
     return Pack(
         header=PackHeader(
             inspection_title=inspection.title,
             inspection_type=inspection.inspection_type,
             published=inspection.published,
             last_day=inspection.last_day,
-            deadline_rule=deadline_rule(inspection),
+            deadline_rule=deadline_rule_line(inspection.published),
         ),
         force=inspection.force,
         pcc_name=pcc_name,
@@ -91,18 +94,15 @@ def build_pack(repo: Repository, inspection_id: int, pcc_name: str = "", waterma
 
 def _pack_answer(repo: Repository, answer: AnswerView) -> PackAnswer:
     draft = answer.draft
-    approvers: list[str] = []
-    if answer.approved and draft is not None:
-        approvers = [
-            review.reviewer
-            for review in repo.reviews.of(answer.finding.id)
-            if review.action is ReviewAction.APPROVE and review.draft_version == draft.version
-        ]
+    approvers: tuple[str, ...] = ()
+    if answer.approved and draft is not None:  # a working copy names no one for an answer not yet approved
+        on_latest = (review for review in repo.reviews.of(answer.finding.id) if review.draft_version == draft.version)
+        approvers = current_approvers(answer.finding.state, on_latest)
     return PackAnswer(
         finding=answer.finding.to_finding(),
         text=draft.text if draft else "",
         approved=is_final(answer),
-        approved_by=", ".join(dict.fromkeys(approvers)),
+        approved_by=", ".join(approvers),
         version=draft.version if draft else None,
     )
 
@@ -116,8 +116,9 @@ def export_pack(
     repo: Repository, inspection_id: int, out_dir: Path, pcc_name: str = "", watermark: bool = False
 ) -> ExportedPack:
     """Write `<stem>.md` and `<stem>.docx` into out_dir; an incomplete final pack raises PackIncomplete."""
-    pack = build_pack(repo, inspection_id, pcc_name, watermark)
-    stem = pack_stem(repo.inspections.get(inspection_id), watermark)
+    inspection = repo.inspections.get(inspection_id)
+    pack = _assemble(repo, inspection, pcc_name, watermark)
+    stem = pack_stem(inspection, watermark)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown = out_dir / f"{stem}.md"
     markdown.write_text(render_markdown(pack), encoding="utf-8")

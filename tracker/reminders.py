@@ -169,19 +169,24 @@ def _claim_due(
     if not_before is not None and local.time() < not_before:
         return []
     today = local.date()
-    claimed: list[ReminderToPost] = []
     with store.transaction() as session:
         inspections = session.scalars(
             select(schema.Inspection)
             .where(schema.Inspection.status == "open")
             .order_by(schema.Inspection.last_day, schema.Inspection.id)
         ).all()
+        won: list[tuple[schema.Inspection, ReminderSlot, int]] = []
         for inspection in inspections:
             for slot in due_reminders(inspection, today):
                 reminder_id = _claim(session, inspection.id, slot, instance_id, now, lease)
                 if reminder_id is not None:
-                    claimed.append(_to_post(session, inspection, slot, reminder_id, today))
-    return claimed
+                    won.append((inspection, slot, reminder_id))
+        # One progress query for every slot won (none when nothing is due): claiming does not change approvals.
+        progress = approval_progress(session, list(dict.fromkeys(inspection.id for inspection, _, _ in won)))
+        return [
+            _to_post(session, inspection, slot, reminder_id, today, progress.get(inspection.id, (0, 0)))
+            for inspection, slot, reminder_id in won
+        ]
 
 
 def _claim(
@@ -213,7 +218,12 @@ def _claim(
 
 
 def _to_post(
-    session: Session, inspection: schema.Inspection, slot: ReminderSlot, reminder_id: int, today: date
+    session: Session,
+    inspection: schema.Inspection,
+    slot: ReminderSlot,
+    reminder_id: int,
+    today: date,
+    progress: tuple[int, int],
 ) -> ReminderToPost:
     first_overdue = slot.kind is ReminderKind.OVERDUE and not session.scalar(
         select(func.count())
@@ -224,7 +234,7 @@ def _to_post(
             schema.Reminder.due_on < slot.due_on,
         )
     )
-    total, approved = approval_progress(session, [inspection.id]).get(inspection.id, (0, 0))
+    total, approved = progress
     return ReminderToPost(
         reminder_id=reminder_id,
         inspection_id=inspection.id,

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from tracker.clock import format_when
 from tracker.errors import IllegalTransition, InvalidInput, NotAllowed
@@ -66,6 +67,31 @@ _TRANSITIONS: dict[tuple[ReviewState, ReviewAction], ReviewState] = {
     **{(state, _A.APPROVE): _S.APPROVED for state in _REVIEWABLE},
     (_S.APPROVED, _A.REOPEN): _S.REOPENED,
 }
+
+
+#: While an answer is in one of these states the approvals given on its latest version still stand. A change
+#: request or a reopening questions that text, so the approvals on it no longer count, nor are they shown.
+APPROVALS_STAND = frozenset({ReviewState.DRAFTED, ReviewState.REDRAFTED, ReviewState.APPROVED})
+
+
+class Decided(Protocol):
+    """One review as the approval count reads it: a stored row or a ReviewView both fit."""
+
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+
+
+def current_approvers(state: ReviewState, reviews_on_latest: Iterable[Decided]) -> tuple[str, ...]:
+    """Who has approved the latest version and still counts, once each in the order they approved.
+
+    The one rule behind the state machine's count, the draft card's "1 of 2 approvals" and the pack's
+    "approved by", so what is shown can never differ from what is counted.
+    """
+    if state not in APPROVALS_STAND:
+        return ()
+    return tuple(dict.fromkeys(r.reviewer for r in reviews_on_latest if r.action == ReviewAction.APPROVE))
 
 
 @dataclass(frozen=True)

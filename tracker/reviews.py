@@ -126,13 +126,9 @@ class Reviews:
         return ReviewOutcome(
             finding=FindingView.of(finding, latest_version=target.version),
             draft=DraftView.of(target),
-            action=action,
             state_before=snapshot.state,
             state_after=new_state,
             approvers=approvers,
-            required_approvals=self.policy.required_approvals,
-            reviewer=reviewer,
-            seen_version=latest.version,
         )
 
 

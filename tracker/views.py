@@ -182,13 +182,9 @@ class ReviewOutcome(_View):
 
     finding: FindingView
     draft: DraftView
-    action: ReviewAction
     state_before: ReviewState
     state_after: ReviewState
     approvers: tuple[str, ...] = Field((), description="Who has approved the latest version")
-    required_approvals: int = 1
-    reviewer: str
-    seen_version: int = Field(..., description="The version the reviewer acted on (an edit makes the next)")
 
     @property
     def state_changed(self) -> bool:

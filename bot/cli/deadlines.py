@@ -10,13 +10,12 @@ import typer
 from rich.table import Table
 
 from bot.cli.console import CLI_ACTOR, EXIT_INPUT, cli_errors, console, core, fail
+from tracker.deadlines import DONE_STEPS  # light: no store, no drafting
 
 # The store and the pack load on first use: `responder --help` should not pay for SQLAlchemy and Alembic.
 if TYPE_CHECKING:
     from bot.services.inspection_desk import InspectionDesk, InspectionDetail
     from tracker.views import InspectionSummary
-
-DONE_STEPS = ("published", "sent-hmicfrs", "sent-home-office")
 
 deadlines_app = typer.Typer(
     help="Track HMICFRS inspections against the s.55 56-day deadline (no subcommand: list them).",

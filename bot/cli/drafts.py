@@ -19,17 +19,17 @@ if TYPE_CHECKING:
 
 
 def finding_from_text(text: str) -> Finding:
+    from bot.services.inputs import RecommendationTooLong, recommendation
     from drafting.models import MAX_RECOMMENDATION_CHARS
-    from retrieval.findings import make_finding
 
-    text = " ".join(text.split())
-    if len(text) > MAX_RECOMMENDATION_CHARS:
+    try:
+        return recommendation(text)
+    except RecommendationTooLong as too_long:
         raise fail(
-            f"the recommendation is {len(text):,} characters; the limit is {MAX_RECOMMENDATION_CHARS:,}. "
+            f"the recommendation is {too_long.length:,} characters; the limit is {MAX_RECOMMENDATION_CHARS:,}. "
             "For a whole report use --report FILE.",
             EXIT_INPUT,
-        )
-    return make_finding(text)
+        ) from too_long
 
 
 def run_draft(backends: Backends, request: DraftRequest) -> Draft:

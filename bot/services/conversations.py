@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 
 from bot.services.draft_queue import DraftJob, DraftQueue
+from bot.services.inputs import RecommendationTooLong, recommendation
 from bot.services.poster import SlackPoster
 from bot.services.report_intake import ReportIntake
 from bot.slack.inbound import Inbound, Surface, looks_like_finding, pick_follow_up
 from bot.slack.ui.common import error_message, notice
 from bot.slack.ui.draft_card import drafting_placeholder
-from drafting.models import MAX_RECOMMENDATION_CHARS
-from retrieval.findings import make_finding
 from tracker.repository import Repository
 from tracker.views import FindingView
 
@@ -35,11 +34,12 @@ class Conversations:
         self.drafts = drafts
         self.reports = reports
 
-    def handle(self, msg: Inbound) -> None:
+    def handle(self, msg: Inbound, thread: list[FindingView] | None = None) -> None:
+        """`thread`: the thread's findings when the caller has already read them (routing a reply does)."""
         if msg.files:
             self.reports.start(msg, msg.files[0], extra=len(msg.files) - 1)
             return
-        findings = self.store.findings.in_thread(msg.channel, msg.thread_ts) if msg.in_thread else []
+        findings = thread if thread is not None else self._thread_findings(msg)
         if findings and msg.text and not looks_like_finding(msg.text):
             self.follow_up(msg, findings)
         elif looks_like_finding(msg.text):
@@ -47,21 +47,24 @@ class Conversations:
         else:
             self.poster.reply(msg.channel, msg.thread_ts, notice(HELP_TEXT))
 
+    def _thread_findings(self, msg: Inbound) -> list[FindingView]:
+        return self.store.findings.in_thread(msg.channel, msg.thread_ts) if msg.in_thread else []
+
     def request(self, msg: Inbound) -> None:
         """A pasted recommendation: store it, post a placeholder at once, queue its draft."""
-        text = " ".join(msg.text.split())
-        if len(text) > MAX_RECOMMENDATION_CHARS:
-            problem = f"That is {len(text):,} characters; one recommendation is at most {MAX_RECOMMENDATION_CHARS:,}."
+        try:
+            finding = recommendation(msg.text)
+        except RecommendationTooLong as too_long:
+            problem = f"That is {too_long}."
             todo = "For a whole report, upload the file in this thread and I will draft every finding."
             self.poster.reply(msg.channel, msg.thread_ts, error_message(problem, todo))
             return
-        finding = make_finding(text)
         view = self.store.findings.add_request(finding, msg.channel, msg.thread_ts, msg.user)
         log.info("request finding %s from %s in %s", view.id, msg.user, msg.channel)
         assistant = msg.surface is Surface.ASSISTANT
         if assistant:
             self.poster.assistant_status(msg.channel, msg.thread_ts, "is drafting a response…")
-            self.poster.assistant_title(msg.channel, msg.thread_ts, f"{finding.label}: {text[:60]}")
+            self.poster.assistant_title(msg.channel, msg.thread_ts, f"{finding.label}: {finding.text[:60]}")
         ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(finding))
         self.store.findings.set_message(view.id, msg.channel, ts)
         self.drafts.queue(DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant))

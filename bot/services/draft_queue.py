@@ -20,7 +20,7 @@ from bot.services.errors import describe_error, is_expected
 from bot.services.poster import SlackPoster
 from bot.services.workers import JobRunner
 from bot.slack.ui.common import ButtonRef, error_message, notice, progress_message, refusal_text
-from bot.slack.ui.draft_card import draft_message, drafting_placeholder
+from bot.slack.ui.draft_card import DraftCard, draft_message, drafting_placeholder
 from drafting.chain import Drafter
 from drafting.models import DraftRequest
 from retrieval.models import Classification, Finding
@@ -187,9 +187,8 @@ class DraftQueue:
             if job.assistant:
                 self.poster.assistant_status(job.channel, job.thread_ts, "")
         log.info("finding %s drafted by %s in %.1f s", job.finding_id, draft.engine, draft.seconds)
-        self.show(job.finding_id, job.channel, job.message_ts, seconds=draft.seconds, upload_to=job.thread_ts)
+        card = self.show(job.finding_id, job.channel, job.message_ts, seconds=draft.seconds, upload_to=job.thread_ts)
         if job.note_ts:
-            card = load_card(self.store, job.finding_id)
             version = f"v{card.version}" if card else "a new version"
             note = f":white_check_mark: {finding.label} is now {version}: the message above is updated."
             self.poster.update(job.channel, job.note_ts, notice(note))
@@ -244,15 +243,16 @@ class DraftQueue:
         seconds: float = 0.0,
         busy: str | None = None,
         upload_to: str | None = None,
-    ) -> None:
+    ) -> DraftCard | None:
         """Rebuild the card from the store and replace the message; `upload_to` attaches an over-long text.
 
         Serialised per finding and always read fresh, so the last update Slack gets shows the latest state.
+        Returns the card shown (None before the first draft), so a caller need not read it again.
         """
         with self._lock_for(finding_id):
             card = load_card(self.store, finding_id, seconds=seconds, busy=busy)
             if card is None:
-                return
+                return None
             payload = draft_message(card)
             self.poster.update(channel, ts, payload)
         if upload_to is not None and payload.attachment:
@@ -265,6 +265,7 @@ class DraftQueue:
                 title=f"{card.finding.label}, draft v{card.version} (full text)",
                 comment=f"Full text of {card.finding.label} v{card.version} (too long to show).",
             )
+        return card
 
     def _placeholder_status(self, job: DraftJob, finding: Finding, text: str) -> None:
         try:
@@ -280,8 +281,14 @@ class DraftQueue:
 def _redraft_refusal(finding: FindingView) -> str | None:
     if not finding.message_ts or not finding.channel_id:
         return "I cannot find the message for this answer any more; paste the recommendation again."
+    return refusal_of(finding, ReviewAction.DRAFT)
+
+
+def refusal_of(finding: FindingView, action: ReviewAction) -> str | None:
+    """Why the state machine would refuse `action` on this answer now, or None: asked before the quick reply
+    (a modal, a placeholder) so the person is not shown a form or a spinner for something the store will refuse."""
     try:
-        transition(ReviewSnapshot(state=finding.state, version=finding.latest_version), ReviewAction.DRAFT)
+        transition(ReviewSnapshot(state=finding.state, version=finding.latest_version), action)
     except TrackerError as refusal:
         return refusal_text(refusal)
     return None

@@ -1,6 +1,7 @@
-"""What people type for inspections, read the same way by `/hmicfrs` and the command line (pure functions).
+"""What people type, read the same way by Slack and the command line (pure functions).
 
-`8 Dec 2023 An inspection of …` splits into the date and the title the same way in both.
+`8 Dec 2023 An inspection of …` splits into the date and the title the same way in both, and a pasted
+recommendation is checked and made a finding the same way in both.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from drafting.models import MAX_RECOMMENDATION_CHARS
 from retrieval.dates import DateParseError, format_date, parse_date
-from retrieval.models import InspectionType
+from retrieval.findings import make_finding
+from retrieval.models import Finding, InspectionType
+from tracker.deadlines import DONE_STEPS, RECIPIENT_MARKS
 from tracker.errors import InvalidInput
-from tracker.inspections import RECIPIENT_MARKS
 
 #: The longest date people type: "Friday 8th of December 2023" is five words.
 MAX_DATE_WORDS = 5
-DONE_STEPS = tuple(RECIPIENT_MARKS)
 _GENERIC_DATE_REASONS = {"it is not in a date format we accept", "it has no year"}
 TYPE_ALIASES = {
     "force": InspectionType.FORCE_SPECIFIC,
@@ -94,3 +96,19 @@ def parse_step(text: str) -> str:
     if step not in RECIPIENT_MARKS:
         raise InvalidInput(f"Unknown step {text.strip()!r}: use one of {', '.join(DONE_STEPS)}.")
     return step
+
+
+class RecommendationTooLong(ValueError):
+    """A paste longer than one recommendation; each front end says what to do instead (upload the report)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"{length:,} characters; one recommendation is at most {MAX_RECOMMENDATION_CHARS:,}")
+        self.length = length
+
+
+def recommendation(text: str) -> Finding:
+    """A pasted recommendation as a finding, its whitespace collapsed; RecommendationTooLong past the limit."""
+    text = " ".join(text.split())
+    if len(text) > MAX_RECOMMENDATION_CHARS:
+        raise RecommendationTooLong(len(text))
+    return make_finding(text)

@@ -13,20 +13,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.services.inputs import DONE_STEPS, parse_days, parse_inspection_type, parse_step
+from bot.services.inputs import parse_days, parse_inspection_type, parse_step
 from retrieval.dates import format_date
 from retrieval.models import InspectionType
 from tracker.clock import UK, Clock, uk_today, utc_now
-from tracker.deadlines import explain_cc_comments
-from tracker.inspections import RECIPIENT_MARKS
+from tracker.deadlines import DEFAULT_CC_DAYS, DEFAULT_REMINDER_DAYS, RECIPIENT_MARKS, explain_cc_comments
 from tracker.learning import LearnResult, PackIndex, learn_from_published
-from tracker.pack_assembly import ExportedPack, build_pack, export_pack
+from tracker.pack_assembly import ExportedPack, check_complete, export_pack
 from tracker.repository import Repository
 from tracker.views import AnswerView, InspectionComments, InspectionSummary, InspectionView
 
 log = logging.getLogger(__name__)
-
-__all__ = ["DONE_STEPS", "DoneResult", "InspectionDesk", "InspectionDetail"]
 
 
 # ── results ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -99,8 +96,8 @@ class InspectionDesk:
         repo: Repository,
         force: str,
         pcc_name: str = "",
-        cc_days: int = 28,
-        reminder_days: Sequence[int] = (28, 14, 7, 3, 1, 0),
+        cc_days: int = DEFAULT_CC_DAYS,
+        reminder_days: Sequence[int] = DEFAULT_REMINDER_DAYS,
         index: Callable[[], PackIndex] | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -180,6 +177,11 @@ class InspectionDesk:
     def export_pack(self, inspection_id: int, out_dir: Path, watermark: bool = False) -> ExportedPack:
         return export_pack(self.repo, inspection_id, out_dir, self.pcc_name, watermark)
 
-    def check_pack(self, inspection_id: int, watermark: bool = False) -> None:
-        """The s.55(5B) completeness check alone (fast): raises PackIncomplete while answers are missing."""
-        build_pack(self.repo, inspection_id, self.pcc_name, watermark)
+    def check_pack(self, inspection: InspectionView, watermark: bool = False) -> None:
+        """The s.55(5B) completeness check alone (fast): raises PackIncomplete while answers are missing.
+
+        Only the answers are read, not the pack built: Slack is still waiting for the ack. A working copy
+        (`watermark`) is never refused.
+        """
+        if not watermark:
+            check_complete(inspection, self.repo.findings.answers(inspection.id))

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services.draft_queue import DraftQueue
+from bot.services.draft_queue import DraftQueue, refusal_of
 from bot.services.poster import SlackPoster
 from bot.services.reviewers import ReviewerDirectory
 from bot.slack.ui.common import notice, refusal_text
@@ -20,7 +20,7 @@ from drafting.decisions import Decision, with_decision
 from drafting.rules import decide_shape
 from tracker.errors import TrackerError
 from tracker.repository import Repository
-from tracker.review import ReviewAction, ReviewSnapshot, transition
+from tracker.review import ReviewAction
 from tracker.views import FindingView
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,8 @@ class ReviewActions:
                 f"v{finding.latest_version}; use the buttons on the updated message.",
             )
             return None
-        try:
-            transition(ReviewSnapshot(state=finding.state, version=finding.latest_version), action)
-        except TrackerError as refusal:
-            self.tell(click, refusal_text(refusal))
+        if problem := refusal_of(finding, action):
+            self.tell(click, problem)
             return None
         return finding
 
@@ -164,6 +162,7 @@ class ReviewActions:
         if not comment:
             return Submitted("Say what should change: the redraft follows your comment.")
         if self.drafts.is_drafting(ctx.finding_id):
+            # Inside the modal: the words say what to do there, after the new version is posted.
             return Submitted("A new version is being drafted right now; wait for it, then ask for changes on it.")
         try:
             outcome = self.store.reviews.record(

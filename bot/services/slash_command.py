@@ -29,7 +29,9 @@ from bot.slack.ui import deadlines as ui
 from bot.slack.ui.common import MessagePayload, notice, refusal, refusal_text
 from drafting.pack import PackIncomplete
 from retrieval.dates import DateParseError
+from tracker.deadlines import DONE_STEPS
 from tracker.errors import InvalidInput, TrackerError
+from tracker.views import InspectionView
 
 log = logging.getLogger(__name__)
 
@@ -156,12 +158,12 @@ class HmicfrsCommand:
         today = self.desk.today()
         reply(ui.inspection_added(view, today, announced_in=channel))
         if channel:
-            self._announce(view.id, channel, command.user, reply)
+            self._announce(view, channel, command.user, reply)
         self._refresh_home()
 
-    def _announce(self, inspection_id: int, channel: str, user: str, reply: Reply) -> None:
+    def _announce(self, view: InspectionView, channel: str, user: str, reply: Reply) -> None:
         """The announcement starts the inspection's thread: its report and drafts go there."""
-        view = self.desk.repo.inspections.get(inspection_id)
+        inspection_id = view.id
         payload = ui.inspection_announcement(view, self.desk.today(), user)
         try:
             ts = self.poster.reply(channel, None, payload)
@@ -185,7 +187,7 @@ class HmicfrsCommand:
     def done(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         parts = rest.split()
         if len(parts) != 2:
-            raise InvalidInput(f"Use `{COMMAND} done <id> <published|sent-hmicfrs|sent-home-office>`.")
+            raise InvalidInput(f"Use `{COMMAND} done <id> <{'|'.join(DONE_STEPS)}>`.")
         result = self.desk.mark(parse_id(parts[0]), parts[1], command.user)
         reply(ui.done_message(result))
         if result.step == "published":
@@ -216,24 +218,23 @@ class HmicfrsCommand:
         words = rest.split()
         if not words:
             raise InvalidInput(f"Use `{COMMAND} pack <id>` (add `draft` for a watermarked working copy).")
-        inspection_id = parse_id(words[0])
+        view = self.desk.repo.inspections.get(parse_id(words[0]))  # read once: the check, the reply, the upload
         watermark = any(word.lower() in _WATERMARK_WORDS for word in words[1:])
         try:
-            self.desk.check_pack(inspection_id, watermark)
+            self.desk.check_pack(view, watermark)
         except PackIncomplete as error:
             links = {
                 m.finding_id: link
                 for m in error.missing
                 if m.message_ts and (link := self.links.message(m.channel_id, m.message_ts))
             }
-            reply(ui.pack_refused(error, self.desk.repo.inspections.get(inspection_id), links))
+            reply(ui.pack_refused(error, view, links))
             return
-        view = self.desk.repo.inspections.get(inspection_id)
         reply(ui.pack_started(view, watermark))
-        self._upload_pack(inspection_id, watermark, command, reply)
+        self._upload_pack(view, watermark, command, reply)
 
-    def _upload_pack(self, inspection_id: int, watermark: bool, command: SlashCommand, reply: Reply) -> None:
-        view = self.desk.repo.inspections.get(inspection_id)
+    def _upload_pack(self, view: InspectionView, watermark: bool, command: SlashCommand, reply: Reply) -> None:
+        inspection_id = view.id
         channel = view.channel_id or command.channel
         thread_ts = view.thread_ts if view.channel_id else None
         with tempfile.TemporaryDirectory(prefix="responder-pack-") as folder:

@@ -13,7 +13,6 @@ ACTION_EDIT = "draft_edit"
 ACTION_REGENERATE = "draft_regenerate"
 ACTION_REOPEN = "draft_reopen"  # shown instead of the four above once an answer is approved
 ACTION_DECISION = "draft_decision"  # a menu: accept / accept in part / no action (the reviewer's choice)
-DRAFT_ACTIONS = (ACTION_APPROVE, ACTION_REQUEST_CHANGES, ACTION_EDIT, ACTION_REGENERATE, ACTION_REOPEN)
 
 # --- blocks on a draft message (block_id) ----------------------------------------------------------------
 BLOCK_FINDING = "draft_finding"

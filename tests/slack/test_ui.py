@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.services.cards import load_card
 from bot.slack import constants as c
 from bot.slack.ui.common import (
     BadPayload,
@@ -32,7 +34,8 @@ from bot.slack.ui.modals import (
 from bot.slack.ui.report import Progress, ReportSummary, report_summary
 from drafting.models import GuardFinding, GuardKind, SourceRef
 from retrieval.models import Addressee, Finding, FindingKind, InspectionType
-from tracker.review import ReviewState
+from tests.support.store import draft, findings, make_repo
+from tracker.review import ApprovalPolicy, ReviewState
 
 FINDING = Finding(
     number="2",
@@ -183,6 +186,21 @@ def test_status_line_says_version_state_who_and_when(kwargs: dict[str, Any], exp
     assert line.startswith(expected)
     if "acted_at" in kwargs:
         assert f"^{int(WHEN.timestamp())}^" in line and "|21 Nov 2026 14:02>" in line  # UK fallback time
+
+
+def test_a_change_request_leaves_no_stale_approver_on_the_card(tmp_path: Path) -> None:
+    """The card shows the approvals the store counts: a change request withdraws those given on that version."""
+    repo = make_repo(tmp_path, ApprovalPolicy.of(["U1", "U2"], required_approvals=2))
+    finding = repo.findings.add_request(findings()[0], "C1", "1.1", "U_ASK")
+    repo.drafts.add(finding.id, draft())
+    repo.reviews.record(finding.id, "U1", action="approve", expected_version=1)
+    approved_once = load_card(repo, finding.id)
+    assert approved_once is not None and "1 of 2 approvals (<@U1>)" in status_line(approved_once)
+    repo.reviews.record(finding.id, "U2", action="request_changes", comment="Shorter", expected_version=1)
+    questioned = load_card(repo, finding.id)
+    assert questioned is not None and questioned.approvers == []
+    line = status_line(questioned)
+    assert "changes requested by <@U2>" in line and "0 of 2 approvals" in line and "<@U1>" not in line
 
 
 def test_approved_card_offers_only_reopen() -> None:

@@ -1,11 +1,13 @@
-"""Shared set-up for the tracker tests: a migrated file database, a settable clock, sample findings."""
+"""Shared set-up for the tracker tests: a migrated file database, a settable clock, sample findings, and the
+inspection and sweep the reminder tests (tracker and Slack wording alike) run against."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from retrieval.models import Addressee, Finding, FindingKind
+from tracker.reminders import ReminderKind, ReminderToPost
 from tracker.repository import Repository
 from tracker.review import ApprovalPolicy
 from tracker.views import NewDraft
@@ -52,3 +54,31 @@ def findings() -> list[Finding]:
 
 def draft(text: str = "The force has a problem profile [CONFIRM: date of last update].", **fields: object) -> NewDraft:
     return NewDraft(text=text, engine=str(fields.pop("engine", "composer")), **fields)  # type: ignore[arg-type]
+
+
+# ── reminders ────────────────────────────────────────────────────────────────────────────────────────────
+
+PUBLISHED = date(2023, 12, 8)  # last day 1 Feb 2024; CC comments due 5 Jan 2024 (all GMT, so UTC = UK time)
+LAST_DAY = date(2024, 2, 1)
+K = ReminderKind
+
+
+def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+def add_inspection(repo: Repository, published: date = PUBLISHED, **kwargs: object) -> int:
+    return repo.inspections.create(
+        "Group-based CSE", published, "national thematic", "Northumbria", "C1", "U1", **kwargs
+    ).id  # type: ignore[arg-type]
+
+
+def sweep_reminders(
+    repo: Repository, now: datetime, instance: str = "bot-a", post: bool = True
+) -> list[ReminderToPost]:
+    """One reminder sweep: claim what is due and (unless `post` is False) mark each claim posted."""
+    claimed = repo.reminders.claim_due(instance, now)
+    if post:
+        for reminder in claimed:
+            repo.reminders.mark_posted(reminder.reminder_id, now)
+    return claimed

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from bot.slack.ui.common import mention, with_mentions
+from bot.slack.ui.common import mention
 from tracker.clock import format_when
 from tracker.errors import IllegalTransition
-from tracker.people import person
+from tracker.people import name_people, person
 from tracker.review import (
     ApprovalPolicy,
     ReviewAction,
     ReviewSnapshot,
     ReviewState,
+    current_approvers,
     drafter_of,
     transition,
 )
@@ -87,6 +89,17 @@ def test_n_approvals_by_distinct_people() -> None:
     assert transition(ReviewSnapshot(S.REDRAFTED, 1, approvers=("U1",)), A.APPROVE, 3) is S.REDRAFTED
 
 
+def test_approvals_stand_only_while_their_version_is_unquestioned() -> None:
+    """One rule for the count, the card and the pack: a change request or a reopening withdraws them."""
+    first = SimpleNamespace(reviewer="U1", action=A.APPROVE)
+    second = SimpleNamespace(reviewer="U2", action=A.APPROVE.value)  # a stored row holds the plain string
+    assert current_approvers(S.DRAFTED, [first]) == ("U1",)
+    assert current_approvers(S.APPROVED, [first, second]) == ("U1", "U2")
+    questioned = [first, SimpleNamespace(reviewer="U2", action=A.REQUEST_CHANGES)]
+    assert current_approvers(S.CHANGES_REQUESTED, questioned) == ()
+    assert current_approvers(S.REOPENED, [first, second, SimpleNamespace(reviewer="U3", action=A.REOPEN)]) == ()
+
+
 def test_policy_reviewers_by_user_and_by_group() -> None:
     policy = ApprovalPolicy.of(["U1", " S_LEGAL ", ""])
     assert policy.can_approve("U1") == (True, "You are a configured reviewer.")
@@ -94,7 +107,7 @@ def test_policy_reviewers_by_user_and_by_group() -> None:
     assert allowed and "S_LEGAL" in reason
     allowed, reason = policy.can_approve("U7", groups=["S_OTHER"])
     assert not allowed
-    assert with_mentions(reason) == (
+    assert name_people(reason, mention) == (
         "Only the configured reviewers can approve answers (<!subteam^S_LEGAL>, <@U1>); ask one of them."
     )
 
@@ -134,6 +147,6 @@ def test_drafter_of_bot_drafts_is_the_requester() -> None:
 
 def test_mentions_and_times() -> None:
     assert [mention(x) for x in ("U1", "W2", "S3", "someone")] == ["<@U1>", "<@W2>", "<!subteam^S3>", "someone"]
-    assert with_mentions(f"by {person('U1')} and {person('S3')}") == "by <@U1> and <!subteam^S3>"
+    assert name_people(f"by {person('U1')} and {person('S3')}", mention) == "by <@U1> and <!subteam^S3>"
     summer = datetime(2024, 7, 1, 8, 5, tzinfo=UTC)
     assert format_when(summer) == "1 Jul 2024 09:05"  # shown in UK time (BST here)

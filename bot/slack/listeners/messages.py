@@ -11,17 +11,15 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.services.threads import is_ours
+from bot.services.threads import thread_findings
 from bot.slack.deps import BotDeps
 from bot.slack.inbound import Inbound, Surface, mentions
 from bot.slack.listeners.failures import told_in_thread
 from bot.slack.prefilter import PERSON_SUBTYPES
+from tracker.views import FindingView
 
 
 def register(app: App, deps: BotDeps) -> None:
-    def knows_thread(channel: str, thread_ts: str) -> bool:
-        return is_ours(deps.store, channel, thread_ts)
-
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], context: BoltContext) -> None:
         msg = Inbound.from_event(event, Surface.MENTION, context.bot_user_id)
@@ -30,10 +28,18 @@ def register(app: App, deps: BotDeps) -> None:
 
     @app.event("message")
     def on_message(event: dict[str, Any], context: BoltContext) -> None:
+        seen: dict[tuple[str, str], list[FindingView]] = {}  # what routing read, handed on to the handler
+
+        def knows_thread(channel: str, thread_ts: str) -> bool:
+            findings = thread_findings(deps.store, channel, thread_ts)
+            if findings is not None:
+                seen[(channel, thread_ts)] = findings
+            return findings is not None
+
         msg = route(event, context.bot_user_id, knows_thread)
         if msg is not None:
             with told_in_thread(deps.poster, msg.channel, msg.thread_ts):
-                deps.conversations.handle(msg)
+                deps.conversations.handle(msg, seen.get((msg.channel, msg.thread_ts)))
 
 
 def route(event: dict[str, Any], bot_user_id: str | None, knows_thread: Callable[[str, str], bool]) -> Inbound | None:

@@ -13,7 +13,6 @@ from typing import Any
 from bot.slack import constants as c
 from tracker.clock import format_when
 from tracker.errors import TrackerError
-from tracker.people import name_people
 
 Block = dict[str, Any]
 _ELLIPSIS = "…"
@@ -165,11 +164,6 @@ def mention(slack_id: str) -> str:
     if slack_id[:1] in {"U", "W"}:
         return f"<@{slack_id}>"
     return slack_id
-
-
-def with_mentions(text: str) -> str:
-    """The tracker's words with each person it names as a Slack mention."""
-    return name_people(text, mention)
 
 
 def refusal_text(error: TrackerError) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.services.inspection_desk import DONE_STEPS, DoneResult, InspectionDetail
+from bot.services.inspection_desk import DoneResult, InspectionDetail
 from bot.slack import constants as c
 from bot.slack.constants import COMMAND
 from bot.slack.ui.common import Block, MessagePayload, context, escape, section, truncate
 from drafting.pack import PackIncomplete
 from retrieval.dates import format_date
-from tracker.deadlines import DeadlineStatus, describe_days_left
+from tracker.deadlines import DONE_STEPS, DeadlineStatus, describe_days_left
 from tracker.pack_assembly import ExportedPack
 from tracker.views import InspectionSummary, InspectionView
 

@@ -33,7 +33,7 @@ from drafting.fact_check import PLACEHOLDER
 from drafting.models import AnswerShape, GuardFinding, Plan, SourceRef, is_grounded
 from drafting.render import source_line
 from retrieval.models import Finding
-from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState
+from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState, current_approvers, drafter_of
 from tracker.views import DraftView, FindingView, ReviewView
 
 T = TypeVar("T", bound=BaseModel)
@@ -287,8 +287,7 @@ def build_card(
     seconds: float = 0.0,
     busy: str | None = None,
 ) -> DraftCard:
-    on_latest = [r for r in reviews if r.draft_version == draft.version]
-    approvers = list(dict.fromkeys(r.reviewer for r in on_latest if r.action is ReviewAction.APPROVE))
+    approvers = list(current_approvers(finding.state, (r for r in reviews if r.draft_version == draft.version)))
     actor, at, comment = None, None, None
     last = reviews[-1] if reviews else None
     if finding.state in (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED, ReviewState.REOPENED) and last:
@@ -296,7 +295,7 @@ def build_card(
         if last.action is ReviewAction.REQUEST_CHANGES:
             comment = last.comment
     elif finding.state is ReviewState.REDRAFTED:
-        actor = draft.author if draft.author != BOT_AUTHOR else draft.requested_by
+        actor = drafter_of(draft.author, draft.requested_by)
         at = draft.created_at
     sources = _valid(SourceRef, draft.sources)
     guard = _valid(GuardFinding, draft.guard_findings)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from bot.slack import constants as c
 from bot.slack.ui.common import Block, MessagePayload, bullet_list, context, escape, section, truncate
+from retrieval.dates import format_date
 from retrieval.models import Finding, FindingKind, InspectionType
 from tracker.deadlines import explain_deadline
 
@@ -34,7 +35,7 @@ def report_summary(summary: ReportSummary, progress: Progress, today: date) -> M
     head = f":page_facing_up: *{escape(summary.title)}*"
     facts = [f"Type: {summary.inspection_type.value}"]
     if summary.published:
-        facts.append(f"Published: {summary.published.day} {summary.published:%b %Y}")
+        facts.append(f"Published: {format_date(summary.published)}")
     if summary.file_name:
         facts.append(f"File: {escape(summary.file_name)}")
     if summary.inspection_id is not None:
