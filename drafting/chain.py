@@ -272,11 +272,14 @@ def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
         markers[f"[D{dates}]"] = match.group(1)
         return f"[D{dates}] {match.group(2)} {STILL_CURRENT}"
 
+    def placeholder_marker(match: re.Match[str]) -> str:
+        # One marker per occurrence: two old statements each keep their own "still the current position?".
+        marker = f"[P{sum(m.startswith('[P') for m in markers) + 1}]"
+        markers[marker] = match.group(0)
+        return marker
+
     text = DATED_QUOTE.sub(date_marker, text)
-    for i, placeholder in enumerate(dict.fromkeys(PLACEHOLDER.findall(text)), start=1):
-        markers[f"[P{i}]"] = placeholder
-        text = text.replace(placeholder, f"[P{i}]")
-    return text, markers
+    return PLACEHOLDER.sub(placeholder_marker, text), markers
 
 
 def unmask(text: str, markers: dict[str, str]) -> tuple[str, list[str]]:

@@ -161,6 +161,16 @@ def test_markers_stand_in_for_dates_and_placeholders_and_a_dropped_placeholder_i
     assert unmask("It works. [P1] [P2]", markers)[1] == ["[D1]"]  # an old statement without its date is refused
 
 
+def test_two_old_statements_each_keep_their_own_question_through_the_markers() -> None:
+    composed = (
+        f"As published in May 2020: “It works.” {STILL_CURRENT} As published in June 2021: “It grew.” {STILL_CURRENT}"
+    )
+    masked, markers = mask_fixed(composed)
+    assert masked == "[D1] It works. [P1] [D2] It grew. [P2]"
+    text, dropped = unmask("[D1] it works well. [P1] [D2] it has grown. [P2]", markers)
+    assert dropped == [] and text.count(STILL_CURRENT) == 2
+
+
 def test_an_undated_old_statement_keeps_its_frame_behind_a_marker() -> None:
     masked, markers = mask_fixed(f"As published in an earlier response: “It works.” {STILL_CURRENT}")
     assert masked == "[D1] It works. [P1]" and markers["[D1]"] == "As published in an earlier response:"
