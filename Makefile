@@ -15,9 +15,11 @@ DEMO_INSPECTION ?= An inspection of how well the police respond to missing child
 help:
 	@echo "make run      set up .venv, ingest the bundled corpus, draft a demo response (embedded defaults)"
 	@echo "make test     install and run the whole test suite (includes the real local model)"
-	@echo "make bench    retrieval / Slack / review benchmarks (numbers in bench/README.md)"
+	@echo "make test-fast the suite without the slow real-model tests"
+	@echo "make bench    retrieval, local model and Slack benchmarks (numbers in bench/README.md)"
 	@echo "make eval     the evidence gate's calibration, then drafting: composer vs local LLM (bench/devlib)"
 	@echo "make lint     ruff check + ruff format --check"
+	@echo "make format   ruff format + ruff check --fix"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,17 @@ STOP_AND_SEARCH = (
 )
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RESPONDER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("RESPONDER_FORCE", "Northumbria")
-    monkeypatch.setenv("RESPONDER_LLM", "composer")
-    assert runner.invoke(app, ["ingest", "--bundled"]).exit_code == 0
-    return tmp_path / "data"
+@pytest.fixture(scope="module", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The bundled corpus ingested once for the module (it takes seconds), in a folder of its own."""
+    root = tmp_path_factory.mktemp("cli-draft")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setenv("RESPONDER_DATA_DIR", str(root / "data"))
+        patch.setenv("RESPONDER_FORCE", "Northumbria")
+        patch.setenv("RESPONDER_LLM", "composer")
+        assert runner.invoke(app, ["ingest", "--bundled"]).exit_code == 0
+        yield root / "data"
 
 
 def test_nothing_in_the_library_gives_a_skeleton_of_the_asks_and_says_so() -> None:
