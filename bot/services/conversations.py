@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 
 from bot.services.draft_queue import DraftJob, DraftQueue
-from bot.services.inputs import RecommendationTooLong, recommendation
+from bot.services.inputs import RecommendationTooLong, looks_like_recommendation, recommendation
 from bot.services.poster import SlackPoster
 from bot.services.report_intake import ReportIntake
-from bot.slack.inbound import Inbound, Surface, looks_like_finding, pick_follow_up
+from bot.slack.inbound import Inbound, Surface, pick_follow_up
 from bot.slack.ui.common import error_message, notice
 from bot.slack.ui.draft_card import drafting_placeholder
 from tracker.repository import Repository
@@ -40,9 +40,9 @@ class Conversations:
             self.reports.start(msg, msg.files[0], extra=len(msg.files) - 1)
             return
         findings = thread if thread is not None else self._thread_findings(msg)
-        if findings and msg.text and not looks_like_finding(msg.text):
+        if findings and msg.text and not looks_like_recommendation(msg.text):
             self.follow_up(msg, findings)
-        elif looks_like_finding(msg.text):
+        elif looks_like_recommendation(msg.text):
             self.request(msg)
         else:
             self.poster.reply(msg.channel, msg.thread_ts, notice(HELP_TEXT))

@@ -98,6 +98,18 @@ def parse_step(text: str) -> str:
     return step
 
 
+_FINDING_WORDS = re.compile(r"\b(?:should|must|recommend(?:s|ed|ation)?|by \d{1,2} \w+ \d{4})\b", re.I)
+_MIN_FINDING_CHARS = 25
+_SURELY_FINDING_CHARS = 120
+
+
+def looks_like_recommendation(text: str) -> bool:
+    """A pasted recommendation, as opposed to 'hello' or an instruction such as 'make it shorter'."""
+    if len(text) >= _SURELY_FINDING_CHARS:
+        return True
+    return len(text) >= _MIN_FINDING_CHARS and bool(_FINDING_WORDS.search(text))
+
+
 class RecommendationTooLong(ValueError):
     """A paste longer than one recommendation; each front end says what to do instead (upload the report)."""
 

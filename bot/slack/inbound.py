@@ -77,18 +77,6 @@ def mentions(text: str, user_id: str | None) -> bool:
     return bool(user_id) and any(m.group(1) == user_id for m in _MENTION.finditer(text))
 
 
-_FINDING_WORDS = re.compile(r"\b(?:should|must|recommend(?:s|ed|ation)?|by \d{1,2} \w+ \d{4})\b", re.I)
-_MIN_FINDING_CHARS = 25
-_SURELY_FINDING_CHARS = 120
-
-
-def looks_like_finding(text: str) -> bool:
-    """A pasted recommendation, as opposed to 'hello' or an instruction such as 'make it shorter'."""
-    if len(text) >= _SURELY_FINDING_CHARS:
-        return True
-    return len(text) >= _MIN_FINDING_CHARS and bool(_FINDING_WORDS.search(text))
-
-
 _LABEL = re.compile(
     r"^\s*(?P<kind>recommendation|rec\.?|r|area for improvement|afi|cause of concern|coc)\s*#?\s*"
     r"(?P<number>\d+(?:\.\d+)*)\s*[:,.\-–—]?\s*",

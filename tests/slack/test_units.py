@@ -9,13 +9,13 @@ from pathlib import Path
 from slack_sdk import WebClient
 
 from bot.cli.serve import missing_settings
+from bot.services.inputs import looks_like_recommendation
 from bot.services.reviewers import ReviewerDirectory
 from bot.settings import Settings
 from bot.slack.inbound import (
     Inbound,
     Surface,
     clean_slack_text,
-    looks_like_finding,
     pick_follow_up,
     published_from_text,
 )
@@ -64,11 +64,11 @@ def test_inbound_replies_in_the_thread_or_starts_one() -> None:
 
 
 def test_a_recommendation_is_told_apart_from_an_instruction() -> None:
-    assert looks_like_finding("By 31 March 2025, the force should improve its crime recording.")
-    assert looks_like_finding("All chief constables should review their problem profiles.")
-    assert not looks_like_finding("make it shorter")
-    assert not looks_like_finding("mention the MASH audit")
-    assert not looks_like_finding("hello")
+    assert looks_like_recommendation("By 31 March 2025, the force should improve its crime recording.")
+    assert looks_like_recommendation("All chief constables should review their problem profiles.")
+    assert not looks_like_recommendation("make it shorter")
+    assert not looks_like_recommendation("mention the MASH audit")
+    assert not looks_like_recommendation("hello")
 
 
 def test_follow_up_goes_to_the_only_answer_or_the_one_named() -> None:
