@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.services.inspection_desk import InspectionDesk
 from bot.settings import Settings
 from tracker.clock import Clock, utc_now
+from tracker.pack_assembly import PackStyle
 from tracker.repository import Repository
 from tracker.review import ApprovalPolicy
 
@@ -110,6 +111,7 @@ def build_core(
         store,
         force=settings.force,
         pcc_name=settings.pcc_name,
+        pack_style=PackStyle(template=settings.pack_template, pdf=settings.pack_pdf),
         cc_days=settings.chief_constable_days,
         reminder_days=settings.reminder_days,
         index=lambda: backends.index,
@@ -159,12 +161,14 @@ def build_slack(
     drafts = DraftQueue(
         store, poster, lambda: core.backends.drafter, DraftingScope(settings.force, settings.max_classification), jobs
     )
-    intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
-    reports = ReportIntake(store, poster, drafts, jobs, intake, clock)
-    reviews = ReviewActions(store, poster, drafts, ReviewerDirectory(poster.client, settings.reviewers), settings.force)
     links = Permalinks(poster.client)
-    home = HomeTab(core.desk, poster, links)
+    intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
+    reports = ReportIntake(store, poster, drafts, jobs, intake, clock, links=links)
+    directory = ReviewerDirectory(poster.client, settings.reviewers)
+    reviews = ReviewActions(store, poster, drafts, directory, settings.force)
+    home = HomeTab(core.desk, poster, links, directory)
     reviews.on_change.append(home.refresh_quietly)
+    reports.on_drafted.append(home.refresh_quietly)
     deps = BotDeps(
         settings=settings,
         store=store,

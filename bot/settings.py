@@ -23,7 +23,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".responder"), description="Chroma index, SQLite file and local model")
     force: str = Field("Northumbria", description="The office's own force: its precedents are evidence")
-    pcc_name: str = Field("", description="Name for the sign-off block; a placeholder when empty")
+    pcc_name: str = Field("", description="Name for the sign-off block; a final pack is refused without it")
+    pack_template: Path | None = Field(
+        None, description="The office's own .docx template for the Word pack (letterhead); the bundled one if unset"
+    )
+    pack_pdf: bool = Field(True, description="Also export the pack as PDF where LibreOffice is installed")
 
     # retrieval
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store")

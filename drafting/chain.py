@@ -10,6 +10,8 @@ A plain sequence of functions and one LangChain call: a fixed pipeline needs no 
    adds or drops a fact, states what no passage supports, repeats itself, or restates the recommendation as
    the force's commitment; it is retried once with the reasons if the time budget allows, else the composed
    text stands, with a note saying so. The model's own words never reach a reviewer unless they pass.
+   While the model writes, `on_text` (when given) hears the words so far, for a progress display only: what
+   is shown there is unchecked until the draft is returned.
 5. The fact checker runs on whatever text is kept: facts not in the finding or the evidence become
    `[CONFIRM: …]`; sentences no passage supports are reported; another body's voice is reported.
 """
@@ -19,14 +21,15 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 
 import prompts
 from drafting.asks import split_asks
@@ -34,7 +37,19 @@ from drafting.composer import DATED_QUOTE, STILL_CURRENT, Composed, compose, for
 from drafting.evidence import Embed, Evidence, EvidenceFinder, Retriever
 from drafting.fact_check import PLACEHOLDER, check_draft
 from drafting.llm import ModelTimeoutError, invoke_with_timeout
-from drafting.models import AnswerShape, AskPlan, Draft, DraftRequest, GuardFinding, GuardKind, Plan, SourceRef
+from drafting.models import (
+    COMPOSER_CANNOT_FOLLOW,
+    MODEL_DID_NOT_FOLLOW,
+    SAME_TEXT,
+    AnswerShape,
+    AskPlan,
+    Draft,
+    DraftRequest,
+    GuardFinding,
+    GuardKind,
+    Plan,
+    SourceRef,
+)
 from drafting.reply_check import Problem, reply_problems
 from drafting.rules import decide_shape, shape_problem
 from drafting.support import Passage, Support, support
@@ -85,7 +100,14 @@ class Drafter:
             [("system", prompts.load("system")), ("human", prompts.load("draft"))]
         )
 
-    def draft(self, request: DraftRequest, on_status: Callable[[str], None] | None = None) -> Draft:
+    def draft(
+        self,
+        request: DraftRequest,
+        on_status: Callable[[str], None] | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Draft:
+        """Draft one finding. `on_status` hears each stage; `on_text` the model's words so far as it writes
+        (only for a model that streams tokens, such as the local one; never the checked text)."""
         started = time.perf_counter()
         status = on_status or (lambda _msg: None)
         decision = decide_shape(request.finding)
@@ -96,15 +118,28 @@ class Drafter:
         text, engine = composed.text, COMPOSER
         if self.model is not None and plan.evidence:
             status(f"Writing with {self.engine}…")
-            text, engine = self._rewrite(request, plan, composed, notes, deadline=started + self.budget)
-        if request.instruction and engine == COMPOSER:
-            notes.append("The composer cannot follow instructions; it wrote the draft from the plan again.")
+            deadline = started + self.budget
+            text, engine = self._rewrite(request, plan, composed, notes, deadline=deadline, on_text=on_text)
         if self.model is not None and not plan.evidence:
             # A deferral is fixed wording and a skeleton is placeholders: a model has nothing to write.
             notes.append("Nothing for the model to write from: the composed text is the draft.")
         draft = self._checked(request, plan, text, engine, notes, composed.rationale)
+        if request.instruction:
+            draft.instruction_followed = self._followed(request, draft)
         draft.seconds = round(time.perf_counter() - started, 2)
         return draft
+
+    def _followed(self, request: DraftRequest, draft: Draft) -> bool:
+        """Whether this version follows the reviewer's instruction, with a note when it does not: the composer
+        writes the plan out and cannot take a free-text instruction, and a refused rewrite leaves the composer's
+        text. Either way the card must not say the instruction was followed."""
+        followed = draft.engine != COMPOSER
+        if not followed:
+            draft.notes.append(COMPOSER_CANNOT_FOLLOW if self.model is None else MODEL_DID_NOT_FOLLOW)
+        if request.previous_text is not None and _same_text(draft.text, request.previous_text):
+            draft.notes.append(SAME_TEXT)
+            followed = False
+        return followed
 
     # ── the plan ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -136,7 +171,13 @@ class Drafter:
     # ── the model's rewrite ──────────────────────────────────────────────────────────────────────────────
 
     def _rewrite(
-        self, request: DraftRequest, plan: Plan, composed: Composed, notes: list[str], deadline: float
+        self,
+        request: DraftRequest,
+        plan: Plan,
+        composed: Composed,
+        notes: list[str],
+        deadline: float,
+        on_text: Callable[[str], None] | None = None,
     ) -> tuple[str, str]:
         masked, markers = mask_fixed(composed.text)
         if words_to_write(masked) < MIN_WORDS_TO_WRITE:
@@ -152,8 +193,11 @@ class Drafter:
             if attempt == 2 and left < MIN_RETRY_SECONDS:
                 notes.append("There was no time left to ask the model again; the composed text is shown.")
                 return composed.text, COMPOSER
+            config: RunnableConfig | None = None
+            if on_text is not None:
+                config = {"callbacks": [TextSoFar(on_text, markers)]}
             try:
-                reply = invoke_with_timeout(self.model, messages, min(self.timeout, max(left, 1.0)))
+                reply = invoke_with_timeout(self.model, messages, min(self.timeout, max(left, 1.0)), config)
             except ModelTimeoutError:
                 log.info("the model ran out of its %.0f s budget; keeping the composed text", self.budget)
                 notes.append(f"The model did not finish within {self.budget:.0f} s; the composed text is shown.")
@@ -172,10 +216,18 @@ class Drafter:
                 return text, self.engine
             # Reasons only at INFO: the details quote draft text, which is the office's and not for the log.
             log.info("model rewrite refused (attempt %d): %s", attempt, "; ".join(p.reason for p in problems))
+            # The reply itself only at DEBUG: it may be long, malformed, and is never shown to a reviewer.
             log.debug("refused rewrite (%s): %s", "; ".join(problems), written)
             messages = [*messages, AIMessage(content=written), HumanMessage(content=_retry_text(problems))]
-        notes.append(f"The model's wording was not used ({problems[0].reason}); the composed text is shown.")
+        notes.append(self._refusal_note(problems))
         return composed.text, COMPOSER
+
+    def _refusal_note(self, problems: list[Problem]) -> str:
+        """A short reason for reviewers: the kind of problem, never the reply's words."""
+        who = "The local model" if self.engine.startswith("local") else "The model"
+        if any(p.malformed for p in problems):
+            return f"{who}'s reply was malformed; the composer's draft is shown."
+        return f"{who}'s wording was not used ({problems[0].reason}); the composer's draft is shown."
 
     def _words_the_model_can_write(self) -> int | None:
         max_tokens = getattr(self.model, "max_tokens", None)
@@ -237,7 +289,7 @@ class Drafter:
         guard = [*result.findings, *_unsupported(supports)]
         force_written = [s.sentence for s in supports if s.by in by_id and by_id[s.by].kind in FORCE_WRITTEN]
         guard += other_voices(result.text, force_name(request.force), force_written)
-        sources = _sources(plan.evidence, used, request.force)
+        sources = _sources(plan.evidence, used, request.force, plan.context)
         return Draft(
             finding=request.finding,
             shape=plan.shape,
@@ -255,6 +307,30 @@ class Drafter:
 
 #: An old statement quoted with its date and its question: the model may reword the statement, never the two.
 _MARKER = re.compile(r"\[[DP]\d+\]")
+
+
+class TextSoFar(BaseCallbackHandler):
+    """Hands `on_text` the model's reply so far, token by token, with the fixed parts' markers put back.
+
+    A progress display's failure must never stop the draft, so it is logged and the writing goes on.
+    """
+
+    def __init__(self, on_text: Callable[[str], None], markers: dict[str, str]) -> None:
+        self.on_text = on_text
+        self.markers = markers
+        self.text = ""
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        if not isinstance(token, str) or not token:  # some providers stream content blocks, not text
+            return
+        self.text += token
+        shown = self.text
+        for marker, original in self.markers.items():
+            shown = shown.replace(marker, original)
+        try:
+            self.on_text(shown)
+        except Exception:
+            log.exception("the draft's progress display failed; drafting goes on")
 
 
 def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
@@ -368,15 +444,24 @@ def _unsupported(supports: list[Support]) -> list[GuardFinding]:
     return findings
 
 
-def _sources(evidence: list[Evidence], used: list[Evidence], force: str) -> list[SourceRef]:
-    """One source per chunk the evidence came from, with the passages actually used as its excerpt."""
+def _sources(
+    evidence: list[Evidence], used: list[Evidence], force: str, context: Sequence[Evidence] = ()
+) -> list[SourceRef]:
+    """One source per chunk the evidence came from, with the passages the plan took from it (what the reviewer
+    checks the draft against), then the third-party passages shown for context only."""
     by_chunk: dict[str, list[Evidence]] = {}
     for item in evidence:
         by_chunk.setdefault(item.chunk_id, []).append(item)
+    third_party: dict[str, list[Evidence]] = {}
+    for item in context:
+        if item.chunk_id not in by_chunk:
+            third_party.setdefault(item.chunk_id, []).append(item)
     cited = {e.chunk_id for e in used}
     refs = []
-    for i, (chunk_id, items) in enumerate(by_chunk.items(), start=1):
+    chunks = [*((k, v, False) for k, v in by_chunk.items()), *((k, v, True) for k, v in third_party.items())]
+    for i, (chunk_id, items, context_only) in enumerate(chunks, start=1):
         first = items[0]
+        passages = list(dict.fromkeys(e.text for e in items))
         refs.append(
             SourceRef(
                 ref=f"S{i}",
@@ -388,8 +473,16 @@ def _sources(evidence: list[Evidence], used: list[Evidence], force: str) -> list
                 published=first.dated,
                 similarity=max(e.relevance for e in items),
                 own_force=force_key(first.force) == force_key(force),
-                cited=chunk_id in cited,
-                excerpt=" … ".join(dict.fromkeys(e.text for e in items)),
+                cited=chunk_id in cited and not context_only,
+                excerpt=" … ".join(passages),
+                kind=first.kind,
+                passages=passages,
+                evidence_ids=list(dict.fromkeys(e.id for e in items)),
+                context_only=context_only,
             )
         )
     return refs
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())

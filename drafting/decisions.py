@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from drafting.composer import force_name
 from drafting.models import AnswerShape
+from retrieval.models import FindingKind
 
 
 class Decision(StrEnum):
@@ -23,23 +24,30 @@ class Decision(StrEnum):
         return {"accept": "Accepted", "partly": "Accepted in part", "no_action": "No action proposed"}[self.value]
 
 
-def decision_sentence(decision: Decision, shape: AnswerShape, force: str) -> str:
+def decision_sentence(
+    decision: Decision, shape: AnswerShape, force: str, kind: FindingKind = FindingKind.RECOMMENDATION
+) -> str:
+    """In the report's own terms: an area for improvement is accepted as one, not as "this recommendation"."""
     who = "I" if shape is AnswerShape.PCC_VOICE else force_name(force)
     verb = "accept" if who == "I" else "accepts"
+    noun = kind.value
     match decision:
         case Decision.ACCEPT:
-            return f"{who} {verb} this recommendation."
+            return f"{who} {verb} this {noun}."
         case Decision.PARTLY:
-            return f"{who} {verb} this recommendation in part: [CONFIRM: which parts, and why not the rest]."
-    return "No action is proposed on this recommendation, because [CONFIRM: why no action is proposed]."
+            return f"{who} {verb} this {noun} in part: [CONFIRM: which parts, and why not the rest]."
+    return f"No action is proposed on this {noun}, because [CONFIRM: why no action is proposed]."
 
 
+_NOUNS = "|".join(kind.value for kind in FindingKind)
 _DECIDED = re.compile(
-    r"^(?:[A-Z][\w ]{0,60}? accepts? this recommendation(?: in part: \[CONFIRM:[^\]]*\])?\.|No action is proposed on "
-    r"this recommendation, because \[CONFIRM:[^\]]*\]\.)\s*"
+    rf"^(?:[A-Z][\w ]{{0,60}}? accepts? this (?:{_NOUNS})(?: in part: \[CONFIRM:[^\]]*\])?\.|No action is "
+    rf"proposed on this (?:{_NOUNS}), because \[CONFIRM:[^\]]*\]\.)\s*"
 )
 
 
-def with_decision(text: str, decision: Decision, shape: AnswerShape, force: str) -> str:
+def with_decision(
+    text: str, decision: Decision, shape: AnswerShape, force: str, kind: FindingKind = FindingKind.RECOMMENDATION
+) -> str:
     """`text` opening with the decision's sentence, in place of any earlier one."""
-    return f"{decision_sentence(decision, shape, force)} {_DECIDED.sub('', text.strip())}".strip()
+    return f"{decision_sentence(decision, shape, force, kind)} {_DECIDED.sub('', text.strip())}".strip()

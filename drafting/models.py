@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from drafting.asks import Ask
 from drafting.evidence import Evidence
-from retrieval.models import Addressee, Classification, Finding
+from retrieval.models import Addressee, Classification, DocumentKind, Finding
 
 #: The longest single recommendation accepted as pasted text; a whole report goes in as a file instead.
 MAX_RECOMMENDATION_CHARS = 4000
@@ -72,6 +72,15 @@ class SourceRef(BaseModel):
     own_force: bool = False
     cited: bool = False
     excerpt: str = ""
+    kind: DocumentKind | None = Field(None, description="What the document is: a PCC response, news …")
+    passages: list[str] = Field(default_factory=list, description="The sentences the plan took from it, in order")
+    evidence_ids: list[str] = Field(default_factory=list, description="The plan's ids of those passages: E1, C1 …")
+    context_only: bool = Field(False, description="A third-party passage (news, a report): never the force's")
+
+    @property
+    def is_evidence(self) -> bool:
+        """The own force's statement, which the draft may rest on; anything else is wording or context only."""
+        return self.own_force and not self.context_only
 
 
 class GuardKind(StrEnum):
@@ -129,6 +138,9 @@ class Draft(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Fallbacks and retries, shown to reviewers")
     seconds: float = 0.0
     plan: Plan | None = None
+    instruction_followed: bool | None = Field(
+        None, description="None without an instruction; False when the engine could not (or did not) follow it"
+    )
 
     @property
     def grounded(self) -> bool:
@@ -143,3 +155,26 @@ def is_grounded(guard: list[GuardFinding]) -> bool:
     """Every statement is borne out by the finding or by evidence that passed the gate (a skeleton of
     placeholders states nothing, so it is grounded too)."""
     return not any(g.kind in UNGROUNDED for g in guard)
+
+
+#: Notes the chain leaves when a reviewer's instruction was not followed. The store keeps a draft's notes but has no
+#: column for `Draft.instruction_followed`, so the card reads these back (and shows them once, as its own line).
+COMPOSER_CANNOT_FOLLOW = (
+    "The fallback composer cannot rewrite to an instruction: it wrote the draft from the plan again."
+)
+MODEL_DID_NOT_FOLLOW = (
+    "The instruction was not followed: the model's rewrite was not used, so the draft was written from the plan again."
+)
+SAME_TEXT = "This version is the same text as the one the instruction was given on."
+#: What releases before these notes wrote in their place.
+_LEGACY_CANNOT_FOLLOW = "The composer cannot follow instructions; it wrote the draft from the plan again."
+INSTRUCTION_NOTES = frozenset({COMPOSER_CANNOT_FOLLOW, MODEL_DID_NOT_FOLLOW, SAME_TEXT, _LEGACY_CANNOT_FOLLOW})
+
+
+def composer_could_not_follow(notes: list[str]) -> bool:
+    return COMPOSER_CANNOT_FOLLOW in notes or _LEGACY_CANNOT_FOLLOW in notes
+
+
+def instruction_followed(notes: list[str]) -> bool:
+    """Whether a version drafted to an instruction followed it, as its notes record."""
+    return not any(note in INSTRUCTION_NOTES for note in notes)

@@ -23,18 +23,23 @@ _DECISION = re.compile(
 )
 _OWNER = re.compile(r"\b(?:led|owned|overseen|chaired|managed|championed) by\b", re.IGNORECASE)
 _EXPANSION = re.compile(r"((?:[A-Z][\w'’-]*\s+(?:(?:and|of|for|the|&)\s+)*){1,6})\(([A-Z]{2,})\)")
+#: What a draft in prose never holds: JSON, code fences, chat-template tokens, field names.
+_MARKUP = re.compile(r"[{}]|```|<\|[\w-]+\|>|</?[a-z_]+>|\b(?:cited_ids|placeholders|rationale)\s*[:=]")
 _DEADLINE = re.compile(r"\b(?:expected|due|scheduled|planned|completed?|delivered|in place) by\b", re.IGNORECASE)
 
 
 class Problem(str):
     """A reason a rewrite was refused: the whole text for the retry prompt and the log (it may quote the
-    model); `reason` alone, which never does, for the note a reviewer sees."""
+    model); `reason` alone, which never does, for the note a reviewer sees. `malformed`: the reply is not a
+    usable draft at all (markup, the wrong length, a loop, cut off), whatever it says."""
 
     reason: str
+    malformed: bool
 
-    def __new__(cls, reason: str, detail: str = "") -> Problem:
+    def __new__(cls, reason: str, detail: str = "", *, malformed: bool = False) -> Problem:
         problem = super().__new__(cls, f"{reason}: {detail}" if detail else reason)
         problem.reason = reason
+        problem.malformed = malformed
         return problem
 
 
@@ -43,10 +48,17 @@ def reply_problems(reply: str, composed: str, supports: list[Support], *, keep_a
     problems: list[Problem] = []
     words, wanted = len(reply.split()), len(composed.split())
     low, high = max(MIN_WORDS, int(0.6 * wanted)), min(MAX_WORDS, max(MIN_WORDS, int(1.6 * wanted)))
+    if (markup := _MARKUP.search(reply)) and markup.group(0) not in composed:
+        problems.append(
+            Problem("it is not plain prose", f"write sentences only, no “{markup.group(0)}”", malformed=True)
+        )
     if not low <= words <= high:
-        problems.append(Problem(f"it is {words} words long; keep it between {low} and {high} words"))
+        detail = f"{words} words; keep it between {low} and {high} words"
+        # Far off the length asked for is no draft at all (an echo of the prompt, a stray fragment, a dump).
+        way_off = words > 2 * high or words < low // 2
+        problems.append(Problem("it is the wrong length", detail, malformed=way_off))
     if repeats(reply):
-        problems.append(Problem("it repeats itself"))
+        problems.append(Problem("it repeats itself", malformed=True))
     if _DECISION.search(reply) and not _DECISION.search(composed):
         problems.append(Problem("it announces a decision on the recommendation, which is the reviewer's to take"))
     for item in supports:

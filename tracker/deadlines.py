@@ -32,6 +32,12 @@ RECIPIENT_MARKS = {
     "sent-home-office": "sent_home_office_at",
 }
 DONE_STEPS = tuple(RECIPIENT_MARKS)
+#: What is still to do while a step is outstanding: an inspection stays on the open list until all three are.
+STEP_TASKS = {
+    "published": "publish the response",
+    "sent-hmicfrs": "send to HMICFRS",
+    "sent-home-office": "send to the Home Secretary",
+}
 
 
 class DeadlineStatus(StrEnum):

@@ -7,7 +7,9 @@ person's edit is stored by the reviews aggregate, which shares `store_version` w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
@@ -15,11 +17,32 @@ from sqlalchemy.orm import Session
 
 from retrieval.models import Finding
 from tracker import schema
-from tracker.errors import ConcurrentChange
+from tracker.errors import ConcurrentChange, InvalidInput
 from tracker.people import person
 from tracker.review import BOT_AUTHOR, ReviewAction, ReviewSnapshot, ReviewState, current_approvers, transition
 from tracker.store import Store, get_row
 from tracker.views import AnswerView, DraftView, FindingView, NewDraft
+
+
+@dataclass(frozen=True)
+class ReportThread:
+    """A thread holding findings that belong to no inspection: a report uploaded without a publication date."""
+
+    channel_id: str
+    thread_ts: str
+    findings: int
+    first_label: str
+    last_added: datetime
+
+
+@dataclass(frozen=True)
+class AttachResult:
+    """What attaching a report's findings to an inspection did: those added, and how many were already there."""
+
+    inspection_id: int
+    added: tuple[FindingView, ...]
+    skipped: int
+    thread_adopted: bool = False
 
 
 class Findings:
@@ -82,6 +105,107 @@ class Findings:
             created_at=now,
             updated_at=now,
         )
+
+    # ── attaching a report's findings to an inspection tracked separately ────────────────────────────────
+
+    def unattached_threads(self, channel: str) -> list[ReportThread]:
+        """Threads in `channel` whose findings belong to no inspection, the most recently added first."""
+        table = schema.Finding
+        with self._store.transaction() as session:
+            rows = session.scalars(
+                select(table)
+                .where(table.inspection_id.is_(None), table.channel_id == channel, table.thread_ts.is_not(None))
+                .order_by(table.position, table.id)
+            ).all()
+            threads: dict[str, list[schema.Finding]] = {}
+            for row in rows:
+                threads.setdefault(str(row.thread_ts), []).append(row)
+            found = [
+                ReportThread(
+                    channel_id=channel,
+                    thread_ts=ts,
+                    findings=len(group),
+                    first_label=FindingView.of(group[0], latest_version=0).label,
+                    last_added=max(row.created_at for row in group),
+                )
+                for ts, group in threads.items()
+            ]
+        return sorted(found, key=lambda thread: (thread.last_added, thread.thread_ts), reverse=True)
+
+    def attach_thread(self, inspection_id: int, channel: str, thread_ts: str, actor: str) -> AttachResult:
+        """Give the unattached findings asked in this thread to the inspection, after its own, in report order.
+
+        A finding the inspection already holds (same text, or the same numbered label) is skipped and left as it
+        is. The thread becomes the inspection's thread when it has none (and no other inspection owns it), so a
+        later upload there lands in the inspection too. Each change is audited.
+        """
+        table = schema.Finding
+        with self._store.transaction() as session:
+            inspection = get_row(session, schema.Inspection, inspection_id, "inspection")
+            rows = session.scalars(
+                select(table)
+                .where(table.inspection_id.is_(None), table.channel_id == channel, table.thread_ts == thread_ts)
+                .order_by(table.position, table.id)
+            ).all()
+            if not rows:
+                raise InvalidInput(_nothing_to_attach(session, channel, thread_ts))
+            existing = _keys(session.scalars(select(table).where(table.inspection_id == inspection_id)).all())
+            position = _next_position(session, inspection_id)
+            added = []
+            for row in rows:
+                key = _key(row.kind, row.number, row.text)
+                if key & existing:
+                    continue
+                existing |= key
+                before = {"inspection_id": None, "position": row.position}
+                # A plain UPDATE like set_message's: attaching is not a review decision, so version_id stays and
+                # a reviewer clicking on the draft at this moment is not told someone changed it.
+                session.execute(
+                    update(table.__table__)
+                    .where(table.__table__.c.id == row.id)
+                    .values(inspection_id=inspection_id, position=position)
+                )
+                after = {"inspection_id": inspection_id, "position": position, "thread_ts": thread_ts}
+                self._store.audit(session, actor, "attach", "finding", row.id, before, after)
+                added.append(row.id)
+                position += 1
+            adopted = inspection.thread_ts is None and not _thread_owned(session, channel, thread_ts)
+            if adopted:
+                before = {"channel_id": inspection.channel_id, "thread_ts": None}
+                inspection.channel_id, inspection.thread_ts = channel, thread_ts
+                after = {"channel_id": channel, "thread_ts": thread_ts}
+                self._store.audit(session, actor, "attach_thread", "inspection", inspection_id, before, after)
+            session.flush()
+            for row in rows:
+                session.expire(row)  # the plain UPDATEs bypassed the identity map
+            views = finding_views(session, table.id.in_(added)) if added else []
+            return AttachResult(inspection_id, tuple(views), len(rows) - len(added), adopted)
+
+    def add_new(self, inspection_id: int, findings: Sequence[Finding], actor: str, source: str) -> AttachResult:
+        """A report's findings added to an inspection, skipping those it already holds (as `attach_thread`)."""
+        with self._store.transaction() as session:
+            inspection = get_row(session, schema.Inspection, inspection_id, "inspection")
+            existing = _keys(
+                session.scalars(select(schema.Finding).where(schema.Finding.inspection_id == inspection_id)).all()
+            )
+            position = _next_position(session, inspection_id)
+            rows = []
+            for finding in findings:
+                key = _key(finding.kind.value, finding.number, finding.text)
+                if key & existing:
+                    continue
+                existing |= key
+                rows.append(
+                    self._new_row(finding, inspection.channel_id, inspection.thread_ts, actor, inspection_id, position)
+                )
+                position += 1
+            session.add_all(rows)
+            session.flush()
+            views = [FindingView.of(row, latest_version=0) for row in rows]
+            for view in views:
+                after = {**_audit(view), "source": source}
+                self._store.audit(session, actor, "attach", "finding", view.id, None, after)
+            return AttachResult(inspection_id, tuple(views), len(findings) - len(views))
 
     def get(self, finding_id: int) -> FindingView:
         with self._store.transaction() as session:
@@ -278,6 +402,52 @@ def finding_views(session: Session, *where: Any) -> list[FindingView]:
     ).all()
     versions = latest_versions(session, [row.id for row in rows])
     return [FindingView.of(row, latest_version=versions.get(row.id, 0)) for row in rows]
+
+
+def _next_position(session: Session, inspection_id: int) -> int:
+    last = session.scalar(
+        select(func.coalesce(func.max(schema.Finding.position), -1)).where(
+            schema.Finding.inspection_id == inspection_id
+        )
+    )
+    return int(last if last is not None else -1) + 1
+
+
+def _key(kind: str, number: str | None, text: str) -> set[tuple[str, ...]]:
+    """What makes two findings the same one: the same text (ignoring case and spacing), or the same numbered
+    label (e.g. Recommendation 2). An unnumbered label (every "Area for improvement") says nothing."""
+    keys = {("text", " ".join(text.split()).casefold())}
+    if number:
+        keys.add(("label", kind, number.strip().casefold()))
+    return keys
+
+
+def _keys(rows: Iterable[schema.Finding]) -> set[tuple[str, ...]]:
+    return set().union(*(_key(row.kind, row.number, row.text) for row in rows))
+
+
+def _thread_owned(session: Session, channel: str, thread_ts: str) -> bool:
+    found = session.scalar(
+        select(schema.Inspection.id)
+        .where(schema.Inspection.channel_id == channel, schema.Inspection.thread_ts == thread_ts)
+        .limit(1)
+    )
+    return found is not None
+
+
+def _nothing_to_attach(session: Session, channel: str, thread_ts: str) -> str:
+    owner = session.scalar(
+        select(schema.Finding.inspection_id)
+        .where(
+            schema.Finding.channel_id == channel,
+            schema.Finding.thread_ts == thread_ts,
+            schema.Finding.inspection_id.is_not(None),
+        )
+        .limit(1)
+    )
+    if owner is not None:
+        return f"The findings in that thread are already attached to inspection #{owner}; nothing was changed."
+    return "That thread holds no findings waiting for an inspection (was the report uploaded there?)."
 
 
 def approval_progress(session: Session, inspection_ids: list[int]) -> dict[int, tuple[int, int]]:

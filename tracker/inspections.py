@@ -1,4 +1,8 @@
-"""Inspections and their deadlines: what is tracked against the s.55 period, and the comments for the pack."""
+"""Inspections and their deadlines: what is tracked against the s.55 period, and the comments for the pack.
+
+An inspection stays on the open list until every statutory step is ticked: the response published (s.55(5A))
+and sent to HMICFRS and to the Home Secretary. Marking it published can be made to need a finding on record.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from retrieval.dates import format_date
 from retrieval.models import InspectionType
 from tracker import schema
+from tracker.clock import UK
 from tracker.deadlines import (
     DEFAULT_CC_DAYS,
     DEFAULT_FIRST_DRAFTS_DAYS,
@@ -19,13 +25,29 @@ from tracker.deadlines import (
     RECIPIENT_MARKS,
     milestones,
 )
-from tracker.errors import InvalidInput
+from tracker.errors import IllegalTransition, InvalidInput, TrackerError
 from tracker.findings import approval_progress
 from tracker.reminders import normalise_reminder_days
 from tracker.store import Store, enum_value, get_row, required
 from tracker.views import InspectionComments, InspectionSummary, InspectionView
 
 MAX_COMMENTS_CHARS = 20_000
+
+
+class DuplicateInspection(TrackerError):
+    """The same inspection (title ignoring case and spacing, and publication date) is already tracked."""
+
+    def __init__(self, existing: InspectionView) -> None:
+        self.existing = existing
+        super().__init__(
+            f"“{existing.title}” (published {format_date(existing.published)}) is already tracked as inspection "
+            f"#{existing.id}; nothing was added."
+        )
+
+
+def same_title(a: str, b: str) -> bool:
+    """Titles compared as people read them: case and runs of whitespace do not matter."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 class Inspections:
@@ -45,12 +67,16 @@ class Inspections:
         thread_ts: str | None = None,
         first_drafts_days: int = DEFAULT_FIRST_DRAFTS_DAYS,
         reviews_days: int = DEFAULT_REVIEWS_DAYS,
+        unique: bool = False,
     ) -> InspectionView:
+        """A new inspection; with `unique`, DuplicateInspection if the same one (see `same_title`) exists."""
         title = required(title, "The inspection title")
         kind = enum_value(InspectionType, inspection_type, "inspection type")
         plan = milestones(published, cc_days, first_drafts_days, reviews_days)
         offsets = normalise_reminder_days(reminder_days)
         with self._store.transaction() as session:
+            if unique and (first := _duplicate_of(session, title, plan.published)) is not None:
+                raise DuplicateInspection(_with_progress(session, first))
             row = schema.Inspection(
                 title=title,
                 inspection_type=kind.value,
@@ -78,13 +104,14 @@ class Inspections:
             return _with_progress(session, get_row(session, schema.Inspection, inspection_id, "inspection"))
 
     def list_open(self, today: date) -> list[InspectionSummary]:
-        """Open inspections, soonest last day first, each with days left and approvals progress."""
+        """Inspections with a step outstanding, soonest last day first, with days left and approvals progress.
+
+        One published but not yet sent to HMICFRS or to the Home Secretary stays listed; its line says so.
+        """
+        table = schema.Inspection
+        outstanding = or_(table.status == "open", table.sent_hmicfrs_at.is_(None), table.sent_home_office_at.is_(None))
         with self._store.transaction() as session:
-            rows = session.scalars(
-                select(schema.Inspection)
-                .where(schema.Inspection.status == "open")
-                .order_by(schema.Inspection.last_day, schema.Inspection.id)
-            ).all()
+            rows = session.scalars(select(table).where(outstanding).order_by(table.last_day, table.id)).all()
             progress = approval_progress(session, [row.id for row in rows])
             views = [_view(row, progress.get(row.id, (0, 0))) for row in rows]
         return [
@@ -92,10 +119,15 @@ class Inspections:
                 inspection=view,
                 days_left=view.days_left(today),
                 status=view.deadline_status(today),
-                deadline_line=view.deadline_line(today),
+                deadline_line=_summary_line(view, today),
             )
             for view in views
         ]
+
+    def find_duplicate(self, title: str, published: date) -> InspectionView | None:
+        with self._store.transaction() as session:
+            row = _duplicate_of(session, title, published)
+            return _with_progress(session, row) if row else None
 
     def by_thread(self, channel: str, thread_ts: str) -> InspectionView | None:
         with self._store.transaction() as session:
@@ -124,13 +156,22 @@ class Inspections:
         offsets = list(normalise_reminder_days(days))
         return self._update(inspection_id, actor, "set_reminders", reminder_days=offsets)
 
-    def mark_recipient(self, inspection_id: int, which: str, actor: str) -> InspectionView:
-        """Tick off 'published', 'sent-hmicfrs' or 'sent-home-office'; marking twice keeps the first time."""
+    def mark_recipient(
+        self, inspection_id: int, which: str, actor: str, require_findings: bool = False
+    ) -> InspectionView:
+        """Tick off 'published', 'sent-hmicfrs' or 'sent-home-office'; marking twice keeps the first time.
+
+        With `require_findings`, 'published' is refused while no finding is recorded: there is no response.
+        """
         column = RECIPIENT_MARKS.get(which.strip().lower())
         if column is None:
             raise InvalidInput(f"Unknown step {which!r}: use one of {', '.join(RECIPIENT_MARKS)}.")
         with self._store.transaction() as session:
             row = get_row(session, schema.Inspection, inspection_id, "inspection")
+            if column == "published_at" and require_findings and row.published_at is None:
+                total, _approved = approval_progress(session, [row.id]).get(row.id, (0, 0))
+                if not total:
+                    raise IllegalTransition(no_findings_message(row.id, row.title))
             if getattr(row, column) is None:
                 before = _audit(InspectionView.of(row))
                 setattr(row, column, self._store.now())
@@ -173,6 +214,32 @@ class Inspections:
             view = _with_progress(session, row)
             self._store.audit(session, actor, action, "inspection", row.id, before, _audit(view))
             return view
+
+
+def no_findings_message(inspection_id: int, title: str) -> str:
+    return (
+        f"Inspection #{inspection_id} “{title}” has no findings recorded, so there is no response to mark "
+        "published. Upload the report in the inspection's thread, or attach one already uploaded: "
+        f"`/hmicfrs attach {inspection_id}` in Slack, `responder deadlines attach {inspection_id} --report FILE` "
+        "on the command line."
+    )
+
+
+def _duplicate_of(session: Session, title: str, published: date) -> schema.Inspection | None:
+    rows = session.scalars(
+        select(schema.Inspection).where(schema.Inspection.published == published).order_by(schema.Inspection.id)
+    ).all()
+    return next((row for row in rows if same_title(row.title, title)), None)
+
+
+def _summary_line(view: InspectionView, today: date) -> str:
+    """Before publication the last day and its rule; after it, when it was published and what is still to do."""
+    if view.published_at is None:
+        return view.deadline_line(today)
+    when = format_date(view.published_at.astimezone(UK).date())
+    next_step = view.next_step
+    rest = f"next: {next_step}" if next_step else "every step is done"
+    return f"Response published on {when}; {rest}."
 
 
 def _view(row: schema.Inspection, progress: tuple[int, int] = (0, 0)) -> InspectionView:

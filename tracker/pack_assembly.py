@@ -2,7 +2,8 @@
 
 The header comes from the inspection, the opening sections from the PCC's and the chief constable's comments
 stored on it, and each finding brings its approved answer (findings' positions keep the report's order). A final
-pack is refused while any finding lacks an approved answer, or the inspection has none (`PackIncomplete`).
+pack is refused while any finding lacks an approved answer with no placeholder left, the inspection has none, or
+the letter lacks the PCC's name or the chief constable's comments without a waiver (`PackIncomplete`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,21 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from drafting.pack import MissingAnswer, Pack, PackAnswer, PackHeader, PackIncomplete
-from drafting.pack_render import export_docx, render_markdown
+from drafting.pack import (
+    MissingAnswer,
+    Pack,
+    PackAnswer,
+    PackHeader,
+    PackIncomplete,
+    answer_problem,
+    letter_problems,
+)
+from drafting.pack_render import export_docx, export_pdf, render_markdown
 from tracker.deadlines import deadline_rule_line
 from tracker.review import ReviewState, current_approvers
-from tracker.views import AnswerView, InspectionView
+from tracker.views import AnswerView, InspectionComments, InspectionView
 
 if TYPE_CHECKING:
     from tracker.repository import Repository
@@ -30,11 +39,13 @@ class ExportedPack(BaseModel):
     docx: Path
     watermark: bool
     answers: int
+    pdf: Path | None = None
+    pdf_note: str = Field("", description="What the PDF conversion did, or why there is no PDF")
 
 
 def is_final(answer: AnswerView) -> bool:
-    """Approved, and with text: what the pack and the learning loop accept."""
-    return answer.approved and answer.draft is not None and bool(answer.draft.text.strip())
+    """Approved by people, written, and with no `[CONFIRM: …]` left: what the pack and the learning loop accept."""
+    return answer.draft is not None and answer_problem(answer.approved, answer.draft.text) is None
 
 
 def missing_answers(answers: list[AnswerView]) -> list[MissingAnswer]:
@@ -47,6 +58,8 @@ def _missing(answer: AnswerView) -> MissingAnswer:
         reason = "not drafted yet"
     elif finding.state is ReviewState.CHANGES_REQUESTED:
         reason = f"changes requested on v{answer.draft.version}"
+    elif answer.approved:  # approved, yet not final: text that still holds a placeholder (approved before 0004)
+        reason = f"v{answer.draft.version} {answer_problem(answer.approved, answer.draft.text)}"
     else:
         reason = f"v{answer.draft.version} {finding.state.label}, not approved"
     return MissingAnswer(
@@ -58,23 +71,42 @@ def _missing(answer: AnswerView) -> MissingAnswer:
     )
 
 
-def check_complete(inspection: InspectionView, answers: list[AnswerView]) -> None:
-    """The s.55(5B) rule for a final pack: raises PackIncomplete while an answer is missing, or there are none."""
+def check_complete(
+    inspection: InspectionView, answers: list[AnswerView], letter: PackLetter, comments: InspectionComments
+) -> None:
+    """The rules for a final pack: raises PackIncomplete while an answer is missing or unconfirmed, there are
+    none, or the letter lacks the PCC's name or comments, or the chief constable's (and no waiver says why)."""
     missing = missing_answers(answers)
-    if missing or not answers:
-        raise PackIncomplete(inspection.title, inspection.findings_total, missing)
+    problems = letter_problems(letter.pcc_name, comments.pcc or "", comments.chief_constable or "", letter.cc_waiver)
+    if missing or problems or not answers:
+        raise PackIncomplete(inspection.title, inspection.findings_total, missing, problems)
 
 
-def build_pack(repo: Repository, inspection_id: int, pcc_name: str = "", watermark: bool = False) -> Pack:
+class PackLetter(BaseModel):
+    """What the office supplies around the answers at export time."""
+
+    pcc_name: str = ""
+    cc_waiver: str = Field("", description="Why the pack goes without the chief constable's comments")
+
+
+class PackStyle(BaseModel):
+    """How the office's pack looks: its own Word template (letterhead), and whether a PDF is wanted too."""
+
+    template: Path | None = None
+    pdf: bool = False
+
+
+def build_pack(repo: Repository, inspection_id: int, letter: PackLetter | None = None, watermark: bool = False) -> Pack:
     """The pack in report order. Raises PackIncomplete unless `watermark`."""
-    return _assemble(repo, repo.inspections.get(inspection_id), pcc_name, watermark)
+    return _assemble(repo, repo.inspections.get(inspection_id), letter or PackLetter(), watermark)
 
 
-def _assemble(repo: Repository, inspection: InspectionView, pcc_name: str, watermark: bool) -> Pack:
+def _assemble(repo: Repository, inspection: InspectionView, letter: PackLetter, watermark: bool) -> Pack:
     answers = repo.findings.answers(inspection.id)
-    if not watermark:
-        check_complete(inspection, answers)
     comments = repo.inspections.comments(inspection.id)
+    if not watermark:
+        check_complete(inspection, answers, letter, comments)
+    pcc_name = letter.pcc_name
     return Pack(
         header=PackHeader(
             inspection_title=inspection.title,
@@ -87,6 +119,7 @@ def _assemble(repo: Repository, inspection: InspectionView, pcc_name: str, water
         pcc_name=pcc_name,
         pcc_comments=comments.pcc or "",
         chief_constable_comments=comments.chief_constable or "",
+        chief_constable_waiver=letter.cc_waiver,
         answers=[_pack_answer(repo, answer) for answer in answers],
         watermark=watermark,
     )
@@ -113,14 +146,37 @@ def pack_stem(inspection: InspectionView, watermark: bool) -> str:
 
 
 def export_pack(
-    repo: Repository, inspection_id: int, out_dir: Path, pcc_name: str = "", watermark: bool = False
+    repo: Repository,
+    inspection_id: int,
+    out_dir: Path,
+    letter: PackLetter | None = None,
+    watermark: bool = False,
+    actor: str = "",
+    template: Path | None = None,
+    pdf: bool = False,
 ) -> ExportedPack:
-    """Write `<stem>.md` and `<stem>.docx` into out_dir; an incomplete final pack raises PackIncomplete."""
+    """Write `<stem>.md` and `<stem>.docx` (and, with `pdf`, `<stem>.pdf` where LibreOffice is installed) into
+    out_dir; an incomplete final pack raises PackIncomplete.
+
+    A final export is audited (who, and any waiver of the chief constable's comments with its reason).
+    """
     inspection = repo.inspections.get(inspection_id)
-    pack = _assemble(repo, inspection, pcc_name, watermark)
+    letter = letter or PackLetter()
+    pack = _assemble(repo, inspection, letter, watermark)
     stem = pack_stem(inspection, watermark)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown = out_dir / f"{stem}.md"
     markdown.write_text(render_markdown(pack), encoding="utf-8")
-    docx = export_docx(pack, out_dir / f"{stem}.docx")
-    return ExportedPack(markdown=markdown, docx=docx, watermark=watermark, answers=len(pack.answers))
+    docx = export_docx(pack, out_dir / f"{stem}.docx", template=template)  # None: the bundled template
+    if not watermark:
+        after = {"answers": len(pack.answers), "docx": docx.name, "cc_waiver": letter.cc_waiver or None}
+        repo.audit.record(actor or "cli", "pack_exported", "inspection", inspection_id, after)
+    converted = export_pdf(docx) if pdf else None
+    return ExportedPack(
+        markdown=markdown,
+        docx=docx,
+        watermark=watermark,
+        answers=len(pack.answers),
+        pdf=converted.pdf if converted else None,
+        pdf_note=converted.message if converted else "",
+    )

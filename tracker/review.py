@@ -1,16 +1,18 @@
 """The review state machine and the approval policy: pure functions the repository applies in a transaction.
 
-    awaiting_draft ─draft→ drafted ─request_changes→ changes_requested ─draft/edit→ redrafted
+    awaiting_draft ─draft→ drafted ─request_changes→ changes_requested ─draft/edit/confirm→ redrafted
     drafted / redrafted ─approve (N distinct people)→ approved ─reopen→ reopened
-    reopened ─draft/edit→ redrafted (or ─request_changes→ changes_requested) … approved
+    reopened ─draft/edit/confirm→ redrafted (or ─request_changes→ changes_requested) … approved
+    reopened ─approve (N people, after the reopening)→ approved   (a mistaken Reopen undone, audited)
 
-A new version (the engine's redraft or a reviewer's edit) always lands in `redrafted`. Approval needs N
-approvals by distinct people on the *latest* version; a reopened answer needs a new version before it can be
-approved again, so an approval always refers to text nobody has questioned since.
+A new version (the engine's redraft, a reviewer's edit, or a placeholder confirmed as written) always lands in
+`redrafted`. Approval needs N approvals by distinct people on the *latest* version, given since anyone last
+questioned it, and text with no `[CONFIRM: …]` left in it: nothing unconfirmed is ever final.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,12 +47,14 @@ class ReviewAction(StrEnum):
     REQUEST_CHANGES = "request_changes"
     EDIT = "edit"
     REOPEN = "reopen"
+    #: A reviewer vouches for the text around one `[CONFIRM: …]` as it stands: a new version without that marker.
+    CONFIRM = "confirm"
 
 
 REVIEWER_ACTIONS = frozenset(
-    {ReviewAction.APPROVE, ReviewAction.REQUEST_CHANGES, ReviewAction.EDIT, ReviewAction.REOPEN}
+    {ReviewAction.APPROVE, ReviewAction.REQUEST_CHANGES, ReviewAction.EDIT, ReviewAction.REOPEN, ReviewAction.CONFIRM}
 )
-NEW_VERSION = frozenset({ReviewAction.DRAFT, ReviewAction.EDIT})
+NEW_VERSION = frozenset({ReviewAction.DRAFT, ReviewAction.EDIT, ReviewAction.CONFIRM})
 
 _S, _A = ReviewState, ReviewAction
 _REVIEWABLE = (_S.DRAFTED, _S.REDRAFTED)
@@ -64,14 +68,14 @@ _TRANSITIONS: dict[tuple[ReviewState, ReviewAction], ReviewState] = {
     **{
         (state, _A.REQUEST_CHANGES): _S.CHANGES_REQUESTED for state in (*_REVIEWABLE, _S.CHANGES_REQUESTED, _S.REOPENED)
     },
-    **{(state, _A.APPROVE): _S.APPROVED for state in _REVIEWABLE},
+    **{(state, _A.APPROVE): _S.APPROVED for state in (*_REVIEWABLE, _S.REOPENED)},
     (_S.APPROVED, _A.REOPEN): _S.REOPENED,
 }
 
 
-#: While an answer is in one of these states the approvals given on its latest version still stand. A change
-#: request or a reopening questions that text, so the approvals on it no longer count, nor are they shown.
-APPROVALS_STAND = frozenset({ReviewState.DRAFTED, ReviewState.REDRAFTED, ReviewState.APPROVED})
+#: While an answer is in one of these states approvals on its latest version can stand. A change request
+#: questions that text for good (a new version follows); a reopening questions the approvals given before it.
+APPROVALS_STAND = frozenset({ReviewState.DRAFTED, ReviewState.REDRAFTED, ReviewState.APPROVED, ReviewState.REOPENED})
 
 
 class Decided(Protocol):
@@ -91,7 +95,13 @@ def current_approvers(state: ReviewState, reviews_on_latest: Iterable[Decided]) 
     """
     if state not in APPROVALS_STAND:
         return ()
-    return tuple(dict.fromkeys(r.reviewer for r in reviews_on_latest if r.action == ReviewAction.APPROVE))
+    standing: list[str] = []
+    for review in reviews_on_latest:
+        if review.action == ReviewAction.APPROVE:
+            standing.append(review.reviewer)
+        else:  # a reopening withdrew what came before it; only approvals given since then count
+            standing.clear()
+    return tuple(dict.fromkeys(standing))
 
 
 @dataclass(frozen=True)
@@ -129,8 +139,6 @@ def _refusal(snapshot: ReviewSnapshot, action: ReviewAction) -> str:
                 f"Changes were requested on {version}{who}; approve the redraft once it is posted "
                 "(or edit the text yourself)."
             )
-        case ReviewState.REOPENED if action is ReviewAction.APPROVE:
-            return f"This answer was reopened{who}; save an edit or ask for a redraft, then approve that."
     return f"Only an approved answer can be reopened; this one is {snapshot.state.label} ({version})."
 
 
@@ -198,12 +206,19 @@ def check_allowed(
     snapshot: ReviewSnapshot,
     comment: str | None,
     new_text: str | None,
+    unconfirmed: tuple[str, ...] = (),
+    marker: str | None = None,
 ) -> None:
-    """Whether this person may take this action on this version now; raises what to tell them if not."""
+    """Whether this person may take this action on this version now; raises what to tell them if not.
+
+    `unconfirmed`: the `[CONFIRM: …]` markers left in the latest version's text; `marker`: the one to confirm.
+    """
     if action is ReviewAction.APPROVE:
         allowed, reason = policy.can_approve(reviewer, groups, drafter)
         if not allowed:
             raise NotAllowed(reason)
+        if unconfirmed:
+            raise Unconfirmed(snapshot.version, unconfirmed)
         if reviewer in snapshot.approvers:
             missing = policy.required_approvals - len(snapshot.approvers)
             raise IllegalTransition(
@@ -218,3 +233,46 @@ def check_allowed(
         raise InvalidInput("Say what should change: the comment is what the redraft will follow.")
     elif action is ReviewAction.EDIT and not (new_text or "").strip():
         raise InvalidInput("The edited answer is empty; type the full text you want to keep.")
+    elif action is ReviewAction.CONFIRM:
+        _check_confirm(policy, reviewer, groups, comment, marker, unconfirmed)
+
+
+def _check_confirm(
+    policy: ApprovalPolicy,
+    reviewer: str,
+    groups: tuple[str, ...],
+    note: str | None,
+    marker: str | None,
+    unconfirmed: tuple[str, ...],
+) -> None:
+    allowed, reason = policy.is_reviewer(reviewer, groups)
+    if not allowed:
+        raise NotAllowed(reason.replace("approve answers", "confirm a placeholder"))
+    if marker not in unconfirmed:
+        left = ", ".join(unconfirmed) or "none"
+        raise InvalidInput(f"{marker or 'That placeholder'} is not in the latest text (placeholders left: {left}).")
+    if not note:
+        raise InvalidInput("Say how you confirmed it (who, or which document): the note is kept in the audit log.")
+
+
+class Unconfirmed(IllegalTransition):
+    """Approval asked for while the text still holds `[CONFIRM: …]` markers; says which, and what to do."""
+
+    def __init__(self, version: int, markers: tuple[str, ...]) -> None:
+        self.markers = markers
+        listed = "; ".join(markers)
+        count = f"{len(markers)} placeholder{'s' if len(markers) != 1 else ''}"
+        super().__init__(
+            f"v{version} still holds {count} to confirm: {listed}. Nothing unconfirmed can be approved: edit "
+            "the text to replace them, or use Confirm as written (with a note saying how you checked)."
+        )
+
+
+def without_marker(text: str, marker: str) -> str:
+    """The text with every occurrence of one `[CONFIRM: …]` marker removed, and the spacing around it tidied."""
+    out = text.replace(marker, "")
+    out = re.sub(r"[ \t]+([.,;:])", r"\1", out)
+    out = re.sub(r"([.!?])\.+", r"\1", out)  # "… 2023 [CONFIRM: …]." leaves "2023 ." → "2023."
+    out = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", out)  # "A, [CONFIRM: …], B" leaves "A,, B" → "A, B"
+    out = re.sub(r"[ \t]{2,}", " ", out)
+    return "\n".join(line.rstrip() for line in out.splitlines()).strip()

@@ -8,8 +8,9 @@ commits second (a ConcurrentChange, "refresh and try again"). Who may decide is 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import schema
@@ -20,9 +21,11 @@ from tracker.review import (
     ApprovalPolicy,
     ReviewAction,
     ReviewSnapshot,
+    ReviewState,
     check_allowed,
     drafter_of,
     transition,
+    without_marker,
 )
 from tracker.store import Store, enum_value, get_row
 from tracker.views import DraftView, FindingView, NewDraft, ReviewOutcome, ReviewView, placeholders_in
@@ -54,8 +57,10 @@ class Reviews:
         comment: str | None = None,
         expected_version: int | None = None,
         new_text: str | None = None,
+        marker: str | None = None,
     ) -> ReviewOutcome:
-        """Apply one reviewer's click. `expected_version` is the draft version the reviewer was shown.
+        """Apply one reviewer's click. `expected_version` is the draft version the reviewer was shown;
+        `marker` is the `[CONFIRM: …]` a CONFIRM vouches for (its note is the `comment`).
 
         Raises IllegalTransition (state forbids it), NotAllowed (policy), ConcurrentChange (someone else got
         there first), InvalidInput (missing comment or text) or NotFound; nothing is stored when it raises.
@@ -63,42 +68,40 @@ class Reviews:
         act = enum_value(ReviewAction, action, "review action")
         if act not in REVIEWER_ACTIONS:
             raise InvalidInput(
-                f"{act.value!r} is not a reviewer's action; use approve, request_changes, edit or reopen."
+                f"{act.value!r} is not a reviewer's action; use approve, request_changes, edit, confirm or reopen."
             )
+        decision = _Decision(reviewer, tuple(groups), act, (comment or "").strip() or None, new_text, marker)
         with self._store.transaction() as session:
-            return self._record(session, finding_id, reviewer, tuple(groups), act, comment, expected_version, new_text)
+            return self._record(session, finding_id, decision, expected_version)
 
     def _record(
-        self,
-        session: Session,
-        finding_id: int,
-        reviewer: str,
-        groups: tuple[str, ...],
-        action: ReviewAction,
-        comment: str | None,
-        expected_version: int | None,
-        new_text: str | None,
+        self, session: Session, finding_id: int, decision: _Decision, expected_version: int | None
     ) -> ReviewOutcome:
         finding = get_row(session, schema.Finding, finding_id, "finding")
         latest = latest_draft_row(session, finding_id)
         check_expected(latest, expected_version)
         snapshot = snapshot_of(session, finding, latest)
+        action, reviewer = decision.action, decision.reviewer
         new_state = transition(snapshot, action, self.policy.required_approvals)
         assert latest is not None  # transition() refuses every reviewer action before the first draft
-        comment = (comment or "").strip() or None
         drafter = drafter_of(latest.author, latest.requested_by)
-        check_allowed(self.policy, action, reviewer, groups, drafter, snapshot, comment, new_text)
+        unconfirmed = tuple(placeholders_in(latest.text))
+        check_allowed(
+            self.policy,
+            action,
+            reviewer,
+            decision.groups,
+            drafter,
+            snapshot,
+            decision.comment,
+            decision.new_text,
+            unconfirmed,
+            decision.marker,
+        )
         target = latest
-        if action is ReviewAction.EDIT:
-            edited = NewDraft(
-                text=(new_text or "").strip(),
-                engine=EDIT_ENGINE,
-                sources=latest.sources,
-                placeholders=placeholders_in(new_text or ""),
-                rationale=f"Edited by {reviewer} from v{latest.version}.",
-                plan=latest.plan,  # the same evidence: an edit changes the words, not what they rest on
-            )
-            target = store_version(self._store, session, finding, latest, edited, reviewer, comment, None)
+        if action in (ReviewAction.EDIT, ReviewAction.CONFIRM):
+            edited = _new_version(latest, decision)
+            target = store_version(self._store, session, finding, latest, edited, reviewer, decision.comment, None)
         now = self._store.now()
         session.add(
             schema.Review(
@@ -106,14 +109,21 @@ class Reviews:
                 draft_id=target.id,
                 reviewer=reviewer,
                 action=action.value,
-                comment=comment,
+                comment=decision.comment,
                 created_at=now,
+                round=_round(session, target.id) + (action is ReviewAction.REOPEN),
             )
         )
         finding.state = new_state.value
         finding.updated_at = now
         session.flush()
         approvers = _approvers_after(snapshot, action, reviewer)
+        after: dict[str, object] = {"state": new_state.value, "version": target.version, "approvers": list(approvers)}
+        after["comment"] = decision.comment
+        if action is ReviewAction.CONFIRM:
+            after["confirmed"] = decision.marker
+        if action is ReviewAction.APPROVE and snapshot.state is ReviewState.REOPENED:
+            after["undid_reopen"] = True
         self._store.audit(
             session,
             reviewer,
@@ -121,7 +131,7 @@ class Reviews:
             "finding",
             finding_id,
             {"state": snapshot.state.value, "version": latest.version, "approvers": list(snapshot.approvers)},
-            {"state": new_state.value, "version": target.version, "approvers": list(approvers), "comment": comment},
+            after,
         )
         return ReviewOutcome(
             finding=FindingView.of(finding, latest_version=target.version),
@@ -130,6 +140,45 @@ class Reviews:
             state_after=new_state,
             approvers=approvers,
         )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """One reviewer's decision as typed: who, what, and the words that go with it."""
+
+    reviewer: str
+    groups: tuple[str, ...]
+    action: ReviewAction
+    comment: str | None
+    new_text: str | None
+    marker: str | None
+
+
+def _new_version(latest: schema.Draft, decision: _Decision) -> NewDraft:
+    """A reviewer's edit, or the latest text with one placeholder confirmed as written: same sources, same plan."""
+    if decision.action is ReviewAction.CONFIRM:
+        assert decision.marker is not None  # check_allowed refuses a confirm without its marker
+        text = without_marker(latest.text, decision.marker)
+        rationale = f"{decision.marker} confirmed as written by {decision.reviewer} on v{latest.version}."
+    else:
+        text = (decision.new_text or "").strip()
+        rationale = f"Edited by {decision.reviewer} from v{latest.version}."
+    return NewDraft(
+        text=text,
+        engine=EDIT_ENGINE,
+        sources=latest.sources,
+        placeholders=placeholders_in(text),
+        rationale=rationale,
+        plan=latest.plan,  # the same evidence: an edit changes the words, not what they rest on
+    )
+
+
+def _round(session: Session, draft_id: int) -> int:
+    """How many times this version has been reopened: each reopening starts a new round of approvals."""
+    reopened = select(func.count()).where(
+        schema.Review.draft_id == draft_id, schema.Review.action == ReviewAction.REOPEN.value
+    )
+    return session.scalar(reopened) or 0
 
 
 def _approvers_after(snapshot: ReviewSnapshot, action: ReviewAction, reviewer: str) -> tuple[str, ...]:

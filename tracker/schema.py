@@ -38,7 +38,7 @@ NAMING_CONVENTION = {
 }
 
 REVIEW_STATES = ("awaiting_draft", "drafted", "changes_requested", "redrafted", "approved", "reopened")
-REVIEW_ACTIONS = ("approve", "request_changes", "edit", "reopen")
+REVIEW_ACTIONS = ("approve", "request_changes", "edit", "reopen", "confirm")
 REMINDER_KINDS = ("deadline", "cc_comments", "overdue")
 INSPECTION_STATUSES = ("open", "published")
 APPROVAL_WHERE = "action = 'approve'"
@@ -168,11 +168,13 @@ class Review(Base):
     __tablename__ = "reviews"
     __table_args__ = (
         CheckConstraint(_in("action", REVIEW_ACTIONS), name="action"),
-        # The same reviewer cannot approve the same draft version twice, whatever the application does.
+        # The same reviewer cannot approve the same draft version twice in one round (a reopening starts the
+        # next round), whatever the application does.
         Index(
             "uq_reviews_one_approval",
             "draft_id",
             "reviewer",
+            "round",
             unique=True,
             sqlite_where=text(APPROVAL_WHERE),
             postgresql_where=text(APPROVAL_WHERE),
@@ -186,6 +188,8 @@ class Review(Base):
     action: Mapped[str] = mapped_column(String(24))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    #: How many reopenings of this version came before this review (its own, for a reopening).
+    round: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditEntry(Base):

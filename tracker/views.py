@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drafting.fact_check import PLACEHOLDER
 from retrieval.models import Addressee, Finding, FindingKind, InspectionType
 from tracker.deadlines import (
+    RECIPIENT_MARKS,
+    STEP_TASKS,
     DeadlineStatus,
     RecipientStatus,
     days_remaining,
@@ -19,12 +21,10 @@ from tracker.deadlines import (
 )
 from tracker.review import ReviewAction, ReviewState
 
-_PLACEHOLDER = re.compile(r"\[CONFIRM:[^\]]*\]")
-
 
 def placeholders_in(text: str) -> list[str]:
     """`[CONFIRM: …]` markers left in a text, in order, without repeats."""
-    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+    return list(dict.fromkeys(PLACEHOLDER.findall(text)))
 
 
 class _View(BaseModel):
@@ -97,6 +97,17 @@ class InspectionView(_View):
     @property
     def recipients(self) -> list[RecipientStatus]:
         return recipients(self.sent_hmicfrs_at, self.sent_home_office_at)
+
+    @property
+    def outstanding_steps(self) -> tuple[str, ...]:
+        """The `done` steps not yet ticked, in statutory order: published, then sent to each recipient."""
+        return tuple(step for step, column in RECIPIENT_MARKS.items() if getattr(self, column) is None)
+
+    @property
+    def next_step(self) -> str | None:
+        """What is still to do, e.g. "send to the Home Secretary"; None once every step is done."""
+        steps = self.outstanding_steps
+        return STEP_TASKS[steps[0]] if steps else None
 
     def days_left(self, today: date) -> int:
         return days_remaining(self.last_day, today)

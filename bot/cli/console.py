@@ -6,9 +6,10 @@ refused, 1 anything else refused. Errors go to stderr in one clear line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from enum import Enum
 from typing import TYPE_CHECKING
 
 import typer
@@ -29,10 +30,20 @@ CLI_ACTOR = "cli"
 console = Console()
 err = Console(stderr=True)
 
+#: How every date option's help says what to type (parse_date reads these and more).
+DATE_HELP = "e.g. 2024-03-01 or '1 March 2024'"
+
+
+def choices(values: Iterable[Enum]) -> str:
+    """An enum's values for an option's help: `force-specific, 'national thematic', joint, PEEL or unknown`."""
+    shown = [f"'{v.value}'" if " " in str(v.value) else str(v.value) for v in values]
+    return ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else "".join(shown)
+
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    """Print one clear error line; raise what this returns."""
-    err.print(f"[bold red]Error:[/] {message}")
+    """Print one clear error line (soft-wrapped: the terminal folds it, so a path in it copies whole); raise
+    what this returns."""
+    err.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.console import CLI_ACTOR, EXIT_INPUT, cli_errors, console, core, fail
+from bot.cli.layout import Field, Records
 from tracker.deadlines import DONE_STEPS  # light: no store, no drafting
 
 # The store and the pack load on first use: `responder --help` should not pay for SQLAlchemy and Alembic.
@@ -89,26 +90,39 @@ def summary_json(row: InspectionSummary) -> dict[str, Any]:
     }
 
 
-def summary_table(rows: list[InspectionSummary]) -> Table:
+SUMMARY_FIELDS = [
+    Field("id", justify="right", heading=True),
+    Field("inspection", ratio=1, min_width=24, heading=True),
+    Field("published"),
+    Field("last day"),
+    Field("days left"),
+    Field("approved"),
+    Field("status"),
+]
+
+
+def summary_table(rows: list[InspectionSummary]) -> Records:
+    """One row an inspection (a card below 100 columns), the deadline rule beneath."""
     from retrieval.dates import format_date
     from tracker.deadlines import describe_days_left
 
-    table = Table(title="Open inspections (soonest first)", caption=rule_line())
-    for column in ("id", "inspection", "published", "last day", "days left", "approved", "status"):
-        justify = "right" if column in {"id", "days left"} else "left"
-        table.add_column(column, overflow="fold", justify=justify)
-    for row in rows:
-        view = row.inspection
-        table.add_row(
-            str(view.id),
-            view.title,
-            format_date(view.published),
-            format_date(view.last_day),
-            describe_days_left(row.days_left),
-            f"{view.findings_approved}/{view.findings_total}",
-            row.status.value,
-        )
-    return table
+    return Records(
+        SUMMARY_FIELDS,
+        [
+            (
+                str(row.inspection.id),
+                row.inspection.title,
+                format_date(row.inspection.published),
+                format_date(row.inspection.last_day),
+                describe_days_left(row.days_left),
+                f"{row.inspection.findings_approved}/{row.inspection.findings_total}",
+                row.status.value,
+            )
+            for row in rows
+        ],
+        title="Open inspections (soonest first)",
+        caption=rule_line(),
+    )
 
 
 # ── add / show / done / remind / comments ────────────────────────────────────────────────────────────────
@@ -118,9 +132,9 @@ def summary_table(rows: list[InspectionSummary]) -> Table:
 def add(
     words: Annotated[list[str], typer.Argument(help="Publication date then title, e.g. 8 Dec 2023 An inspection of …")],
     inspection_type: Annotated[
-        str | None, typer.Option("--type", help="force-specific, national, joint or peel")
+        str | None, typer.Option("--type", metavar="TYPE", help="force-specific, national, joint or peel")
     ] = None,
-    channel: Annotated[str | None, typer.Option(help="Slack channel id for reminders (C…)")] = None,
+    channel: Annotated[str | None, typer.Option(metavar="CHANNEL", help="Slack channel id for reminders (C…)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Start tracking an inspection: the last day and the chief constable's date follow from publication."""
@@ -178,9 +192,9 @@ def print_detail(detail: InspectionDetail) -> None:
     from retrieval.dates import format_date
 
     view = detail.inspection
-    table = Table(title=f"Inspection {view.id}: {view.title}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
+    table = Table(title=f"Inspection {view.id}: {view.title}", show_header=False, title_justify="left")
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")  # sentences wrap at spaces; fold reaches only a long id
     rows = [
         ("Type", view.inspection_type.value),
         ("Force", view.force),
@@ -201,17 +215,13 @@ def print_detail(detail: InspectionDetail) -> None:
         table.add_row(key, value)
     console.print(table)
     if detail.answers:
-        findings = Table(title="Findings (report order)")
-        for column in ("#", "finding", "state", "version"):
-            findings.add_column(column)
-        for position, answer in enumerate(detail.answers, start=1):
-            findings.add_row(
-                str(position),
-                answer.finding.label,
-                answer.finding.state.label,
-                f"v{answer.draft.version}" if answer.draft else "-",
-            )
-        console.print(findings)
+        fields = [Field("#", justify="right", heading=True), Field("finding", heading=True)]
+        fields += [Field("state", ratio=1, min_width=16), Field("version")]
+        rows = [
+            (str(n), a.finding.label, a.finding.state.label, f"v{a.draft.version}" if a.draft else "-")
+            for n, a in enumerate(detail.answers, start=1)
+        ]
+        console.print(Records(fields, rows, title="Findings (report order)", wide=0))  # a table whenever it fits
 
 
 @deadlines_app.command("done")
@@ -225,6 +235,39 @@ def done(
     console.print(result.message)
     if result.learn_error:
         raise typer.Exit(1)
+
+
+@deadlines_app.command("attach")
+def attach(
+    inspection_id: Annotated[int, typer.Argument(help="Inspection id")],
+    report: Annotated[
+        Path,
+        typer.Option("--report", exists=True, dir_okay=False, help="The report (PDF, DOCX, text) to read"),
+    ],
+) -> None:
+    """Store a report's findings under an inspection already tracked; findings it holds already are skipped."""
+    from drafting.report import NoFindingsError, parse_report
+    from retrieval.dates import format_date
+    from retrieval.loaders import DocumentError, read_text
+
+    svc = service()
+    with cli_errors():
+        view = svc.repo.inspections.get(inspection_id)
+    try:
+        parsed = parse_report(read_text(report), name=report.name)
+    except (DocumentError, NoFindingsError) as exc:
+        raise fail(str(exc)) from exc
+    with cli_errors():
+        result = svc.attach_report(inspection_id, parsed.findings, CLI_ACTOR, report.name)
+    console.print(
+        f"Attached {len(result.added)} finding(s) from {report.name} to inspection {view.id}: {view.title}. "
+        f"Skipped {result.skipped} already attached (same text or label)."
+    )
+    if parsed.published and parsed.published != view.published:
+        console.print(
+            f"[yellow]Note:[/] the report says it was published {format_date(parsed.published)}; inspection "
+            f"{view.id} is tracked from {format_date(view.published)}. Check which is right."
+        )
 
 
 @deadlines_app.command("remind")
@@ -245,10 +288,10 @@ def remind(
 @deadlines_app.command("comments")
 def comments(
     inspection_id: Annotated[int, typer.Argument(help="Inspection id")],
-    pcc: Annotated[str | None, typer.Option("--pcc", help="The PCC's comments on the report")] = None,
-    pcc_file: Annotated[Path | None, typer.Option("--pcc-file", help="…read from a text file")] = None,
-    cc: Annotated[str | None, typer.Option("--cc", help="The chief constable's comments")] = None,
-    cc_file: Annotated[Path | None, typer.Option("--cc-file", help="…read from a text file")] = None,
+    pcc: Annotated[str | None, typer.Option("--pcc", metavar="TEXT", help="The PCC's comments on the report")] = None,
+    pcc_file: Annotated[Path | None, typer.Option("--pcc-file", metavar="FILE", help="…read from a text file")] = None,
+    cc: Annotated[str | None, typer.Option("--cc", metavar="TEXT", help="The chief constable's comments")] = None,
+    cc_file: Annotated[Path | None, typer.Option("--cc-file", metavar="FILE", help="…read from a text file")] = None,
 ) -> None:
     """Record the PCC's and/or the chief constable's comments for the publication pack."""
     pcc_text = _text_or_file(pcc, pcc_file, "--pcc")

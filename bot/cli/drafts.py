@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markdown import Markdown
 
-from bot.cli.console import EXIT_INPUT, console, core, err, fail, parse_cli_date, progress
+from bot.cli.console import DATE_HELP, EXIT_INPUT, console, core, err, fail, parse_cli_date, progress
+from bot.cli.layout import print_path
 
 if TYPE_CHECKING:
     from bot.composition import Backends
@@ -18,10 +19,24 @@ if TYPE_CHECKING:
     from retrieval.models import Finding
 
 
-def finding_from_text(text: str) -> Finding:
-    from bot.services.inputs import RecommendationTooLong, recommendation
+NOT_A_RECOMMENDATION = (
+    "This does not look like a recommendation ({reason}). Paste the recommendation's text, "
+    "or use --force-draft to draft it anyway."
+)
+
+
+def finding_from_text(text: str, force_draft: bool = False) -> Finding:
+    from bot.services.inputs import RecommendationTooLong, looks_like_recommendation, recommendation
     from drafting.models import MAX_RECOMMENDATION_CHARS
 
+    pasted = " ".join(text.split())
+    if not force_draft and not looks_like_recommendation(pasted):
+        shown = pasted if len(pasted) <= 40 else pasted[:40].rsplit(" ", 1)[0] + " …"
+        reason = (
+            f"“{shown}” is not worded as one: a recommendation says who should do what, e.g. "
+            "“By 31 March 2025, chief constables should …”"
+        )
+        raise fail(NOT_A_RECOMMENDATION.format(reason=reason), EXIT_INPUT)
     try:
         return recommendation(text)
     except RecommendationTooLong as too_long:
@@ -42,12 +57,18 @@ def run_draft(backends: Backends, request: DraftRequest) -> Draft:
 
 
 def draft_one(
-    backends: Backends, text: str, inspection: str, published: date | None, force: str, as_json: bool
+    backends: Backends,
+    text: str,
+    inspection: str,
+    published: date | None,
+    force: str,
+    as_json: bool,
+    force_draft: bool = False,
 ) -> None:
     from drafting.models import DraftRequest
     from drafting.render import draft_markdown
 
-    finding = finding_from_text(text)
+    finding = finding_from_text(text, force_draft)
     err.print(f"[dim]Engine: {backends.chat.engine} ({backends.chat.reason})[/]")
     with console.status("Drafting…"):
         draft = run_draft(
@@ -86,7 +107,7 @@ def draft_report(
     try:
         report = parse_report(read_text(path), name=path.name)
     except (DocumentError, NoFindingsError) as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), EXIT_INPUT) from exc
     title = inspection or report.title or path.stem
     when = published or report.published
     err.print(f"[bold]{title}[/]: {len(report.findings)} finding(s). Engine: {backends.chat.engine}")
@@ -125,16 +146,27 @@ def draft_report(
     for draft in drafts:
         console.print(Markdown(draft_markdown(draft, title)))
         console.rule()
-    console.print(f"Response pack (working draft) written to [bold]{target}[/]")
+    print_path(console, "Response pack (working draft) written to:", target)
 
 
 def draft(
-    text: Annotated[str | None, typer.Argument(help="The recommendation, pasted as text")] = None,
-    report: Annotated[Path | None, typer.Option(help="Draft every finding of a report (PDF, DOCX, text)")] = None,
-    inspection: Annotated[str, typer.Option(help="Inspection title")] = "",
-    published: Annotated[str | None, typer.Option(help="Report publication date")] = None,
-    force: Annotated[str | None, typer.Option(help="The office's force (default RESPONDER_FORCE)")] = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write the response pack (with --report)")] = None,
+    text: Annotated[str | None, typer.Argument(metavar="TEXT", help="The recommendation, pasted as text")] = None,
+    report: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Draft every finding of a report (PDF, DOCX, text)")
+    ] = None,
+    inspection: Annotated[str, typer.Option(metavar="TITLE", help="Inspection title")] = "",
+    published: Annotated[
+        str | None, typer.Option(metavar="DATE", help=f"The report's publication date, {DATE_HELP}")
+    ] = None,
+    force: Annotated[
+        str | None, typer.Option(metavar="FORCE", help="The office's force (default RESPONDER_FORCE)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Where to write the response pack (with --report)")
+    ] = None,
+    force_draft: Annotated[
+        bool, typer.Option("--force-draft", help="Draft TEXT even if it does not read like a recommendation")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Draft a grounded answer to one recommendation, or to every finding of a report."""
@@ -144,11 +176,23 @@ def draft(
     if report is not None:
         draft_report(backends, report, inspection, when, own, out, as_json)
     elif text and text.strip():
-        draft_one(backends, text, inspection, when, own, as_json)
+        draft_one(backends, text, inspection, when, own, as_json, force_draft)
     else:
         raise fail("paste a recommendation in quotes, or give --report FILE", EXIT_INPUT)
 
 
-def markdown(path: Annotated[Path, typer.Argument(help="A Markdown file to show")]) -> None:
+def markdown(path: Annotated[Path, typer.Argument(metavar="FILE", help="A Markdown file to show")]) -> None:
     """Show a Markdown file (a response pack, a draft) in the terminal."""
-    console.print(Markdown(path.read_text(encoding="utf-8")))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fail(f"no such file: {path} (check the path and try again)", EXIT_INPUT) from None
+    except IsADirectoryError:
+        raise fail(
+            f"{path} is a folder: give a Markdown file, such as the pack `draft --report` wrote", EXIT_INPUT
+        ) from None
+    except UnicodeDecodeError:
+        raise fail(f"{path} is not a text file: give a Markdown (.md) file", EXIT_INPUT) from None
+    except OSError as error:
+        raise fail(f"cannot read {path}: {error.strerror or error}", EXIT_INPUT) from None
+    console.print(Markdown(text))

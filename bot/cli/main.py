@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -10,8 +9,11 @@ import typer
 from bot.cli import corpus, drafts, model, pack, serve
 from bot.cli.console import end_command
 from bot.cli.deadlines import deadlines_app
+from bot.cli.help import ResponderGroup
+from bot.cli.logs import configure_logging, remove_logging
 
 app = typer.Typer(
+    cls=ResponderGroup,  # flags without `<bool>` in every command's --help
     help="Responder: drafts a PCC's statutory responses to HMICFRS inspection reports.",
     no_args_is_help=True,
     add_completion=False,
@@ -30,10 +32,12 @@ app.command("serve")(serve.serve)
 @app.callback()
 def main(
     ctx: typer.Context,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log to stderr: our debug lines, and libraries' info (default: warnings)"),
+    ] = False,
 ) -> None:
     end_command()
     ctx.call_on_close(end_command)
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(verbose)
+    ctx.call_on_close(remove_logging)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.cli.console import console, err, fail
+from bot.cli.layout import print_path
 from bot.settings import Settings
 
 
@@ -24,4 +25,4 @@ def model() -> None:
             )
     except LocalModelError as exc:
         raise fail(str(exc)) from exc
-    console.print(f"Local model ready: [bold]{path}[/]")
+    print_path(console, "Local model ready:", path)

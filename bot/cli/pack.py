@@ -21,14 +21,23 @@ def pack_command(
         bool,
         typer.Option("--draft-watermark", help="Export a marked working copy even if answers are unapproved"),
     ] = False,
+    waive_cc_comments: Annotated[
+        str,
+        typer.Option(
+            "--waive-cc-comments",
+            metavar="REASON",
+            help="Export without the chief constable's comments, recording why (e.g. 'to follow separately')",
+        ),
+    ] = "",
 ) -> None:
-    """Assemble the s.55 response in report order; refused until every finding has an approved answer."""
+    """Assemble the s.55 response in report order; refused until every finding has an approved answer with
+    nothing left to confirm, the PCC's name is set and the chief constable's comments are recorded (or waived)."""
     from drafting.pack import PackIncomplete
 
     svc = core().desk
     with cli_errors():
         try:
-            exported = svc.export_pack(inspection_id, out, watermark=draft_watermark)
+            exported = svc.export_pack(inspection_id, out, draft_watermark, waive_cc_comments, actor="cli")
         except PackIncomplete as error:
             err.print(f"[bold red]Refused:[/] {error}")
             if error.missing:
@@ -36,11 +45,14 @@ def pack_command(
             raise typer.Exit(EXIT_INCOMPLETE) from error
     if draft_watermark:
         err.print("[yellow]Working copy: marked NOT APPROVED, NOT FOR PUBLICATION.[/]")
-    table = Table(title=f"Response pack for inspection {inspection_id}", show_header=False)
-    table.add_row("Markdown", str(exported.markdown))
-    table.add_row("Word", str(exported.docx))
-    table.add_row("Answers", str(exported.answers))
-    console.print(table)
+    # Paths on their own lines, never in a table cell: a table would shorten them with "…" on a narrow terminal.
+    console.print(f"Response pack for inspection {inspection_id}: {exported.answers} answers")
+    console.print("Markdown:", str(exported.markdown.resolve()), soft_wrap=True, highlight=False)
+    console.print("Word:    ", str(exported.docx.resolve()), soft_wrap=True, highlight=False)
+    if exported.pdf is not None:
+        console.print("PDF:     ", str(exported.pdf.resolve()), soft_wrap=True, highlight=False)
+    elif exported.pdf_note:
+        err.print(f"[yellow]{exported.pdf_note}[/]", highlight=False)
 
 
 def print_missing(error: PackIncomplete) -> None:

@@ -49,8 +49,12 @@ def missing_settings(settings: Settings, http: bool) -> list[str]:
 
 def serve(
     http: Annotated[bool, typer.Option("--http", help="HTTP mode at /slack/events instead of Socket Mode")] = False,
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port (with --http)")] = 3000,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (with --http)")] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", min=1, max=65535, help="HTTP port (with --http)")
+    ] = 3000,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on (with --http)")
+    ] = "0.0.0.0",
 ) -> None:
     """Run the Slack app: Socket Mode by default (no public URL needed), or HTTP with --http."""
     run_serve(http=http, port=port, host=host)

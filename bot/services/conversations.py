@@ -12,7 +12,7 @@ from bot.services.draft_queue import DraftJob, DraftQueue
 from bot.services.inputs import RecommendationTooLong, looks_like_recommendation, recommendation
 from bot.services.poster import SlackPoster
 from bot.services.report_intake import ReportIntake
-from bot.slack.inbound import Inbound, Surface, pick_follow_up
+from bot.slack.inbound import FollowUp, Inbound, Surface, pick_follow_up
 from bot.slack.ui.common import error_message, notice
 from bot.slack.ui.draft_card import drafting_placeholder
 from tracker.repository import Repository
@@ -40,8 +40,11 @@ class Conversations:
             self.reports.start(msg, msg.files[0], extra=len(msg.files) - 1)
             return
         findings = thread if thread is not None else self._thread_findings(msg)
-        if findings and msg.text and not looks_like_recommendation(msg.text):
-            self.follow_up(msg, findings)
+        pick = pick_follow_up(findings, msg.text) if findings and msg.text else None
+        # A label comes first: "Recommendation 3: say the custody lead should be named" is long and says
+        # "should", yet it changes answer 3. Only an unlabelled paste that reads as a finding is a new one.
+        if pick is not None and (pick.labelled or not looks_like_recommendation(msg.text)):
+            self.follow_up(msg, findings, pick)
         elif looks_like_recommendation(msg.text):
             self.request(msg)
         else:
@@ -69,8 +72,9 @@ class Conversations:
         self.store.findings.set_message(view.id, msg.channel, ts)
         self.drafts.queue(DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant))
 
-    def follow_up(self, msg: Inbound, findings: list[FindingView]) -> None:
-        pick = pick_follow_up(findings, msg.text)
+    def follow_up(self, msg: Inbound, findings: list[FindingView], pick: FollowUp | None = None) -> None:
+        """Redraft the answer the message names (or the thread's only one); else say which ones there are."""
+        pick = pick or pick_follow_up(findings, msg.text)
         if pick.finding is None:
             self.poster.reply(msg.channel, msg.thread_ts, notice(pick.problem))
             return

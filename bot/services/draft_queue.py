@@ -3,13 +3,15 @@
 Callers (a new request, a report, a follow-up, a change request, Regenerate) do only the quick part in the
 listener's thread: claim the answer, post or update a placeholder, and queue a `DraftJob`. The job drafts,
 stores the version and replaces the placeholder in place (chat.update). A failure is told in the thread with
-what to do next; nothing already stored is changed by a failure.
+what to do next; nothing already stored is changed by a failure. While the model writes a first draft, its
+placeholder shows the words so far (`DraftStream`), updated at most every `stream_interval` seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ from bot.services.poster import SlackPoster
 from bot.services.workers import JobRunner
 from bot.slack.ui.common import ButtonRef, error_message, notice, progress_message, refusal_text
 from bot.slack.ui.draft_card import DraftCard, draft_message, drafting_placeholder
+from bot.slack.ui.report import writing_placeholder
 from drafting.chain import Drafter
 from drafting.models import DraftRequest
 from retrieval.models import Classification, Finding
@@ -30,6 +33,9 @@ from tracker.review import ReviewAction, ReviewSnapshot, transition
 from tracker.views import FindingView, NewDraft
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two updates of a placeholder while the model writes (chat.update is Tier 3: ~50 a minute).
+STREAM_INTERVAL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,11 +69,16 @@ class DraftQueue:
         drafter: Callable[[], Drafter],
         scope: DraftingScope,
         jobs: JobRunner,
+        *,
+        stream_interval: float = STREAM_INTERVAL_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.poster = poster
         self.scope = scope
         self.jobs = jobs
+        self.stream_interval = stream_interval
+        self.monotonic = monotonic
         self._drafter_factory = drafter
         self._drafter_lock = threading.Lock()
         self._card_locks: dict[int, threading.Lock] = {}
@@ -172,7 +183,12 @@ class DraftQueue:
             finding = self.store.findings.get(job.finding_id)
             request = self._request(finding, job.instruction, job.previous_text)
             on_status = (lambda text: self._placeholder_status(job, finding.to_finding(), text)) if job.first else None
-            draft = self._drafter().draft(request, on_status=on_status)
+            stream = self.stream_for(job, finding.to_finding()) if job.first else None
+            try:
+                draft = self._drafter().draft(request, on_status=on_status, on_text=stream.push if stream else None)
+            finally:
+                if stream is not None:
+                    stream.close()  # an abandoned generation's late words must not cover the draft or the error
             self.store.drafts.add(
                 job.finding_id,
                 NewDraft.from_draft(draft),
@@ -267,6 +283,9 @@ class DraftQueue:
             )
         return card
 
+    def stream_for(self, job: DraftJob, finding: Finding) -> DraftStream:
+        return DraftStream(self.poster, job.channel, job.message_ts, finding, self.stream_interval, self.monotonic)
+
     def _placeholder_status(self, job: DraftJob, finding: Finding, text: str) -> None:
         try:
             self.poster.update(job.channel, job.message_ts, drafting_placeholder(finding, text))
@@ -276,6 +295,52 @@ class DraftQueue:
     def _lock_for(self, finding_id: int) -> threading.Lock:
         with self._guard:
             return self._card_locks.setdefault(finding_id, threading.Lock())
+
+
+class DraftStream:
+    """A first draft's placeholder showing the model's words so far, updated at most every `interval` seconds.
+
+    `push` is called from the model's thread at every token; `close` (after drafting) waits for an update in
+    flight and makes later pushes no-ops, so the finished card or the error is always the last thing shown.
+    """
+
+    def __init__(
+        self,
+        poster: SlackPoster,
+        channel: str,
+        ts: str,
+        finding: Finding,
+        interval: float = STREAM_INTERVAL_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.poster = poster
+        self.channel = channel
+        self.ts = ts
+        self.finding = finding
+        self.interval = interval
+        self._now = monotonic
+        self._last = monotonic()  # the "Writing with …" status was just shown: the first words wait a turn
+        self._closed = False
+        self._lock = threading.Lock()
+        self.updates = 0
+
+    def push(self, text: str) -> None:
+        if self._closed or self._now() - self._last < self.interval or not text.strip():
+            return
+        with self._lock:
+            now = self._now()
+            if self._closed or now - self._last < self.interval:
+                return
+            self._last = now
+            try:
+                self.poster.update(self.channel, self.ts, writing_placeholder(self.finding, text))
+                self.updates += 1
+            except SlackApiError as error:
+                log.debug("writing update failed: %s", error.response.get("error"))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
 
 
 def _redraft_refusal(finding: FindingView) -> str | None:

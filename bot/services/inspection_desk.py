@@ -15,12 +15,16 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.services.inputs import parse_days, parse_inspection_type, parse_step
 from retrieval.dates import format_date
-from retrieval.models import InspectionType
+from retrieval.models import Finding, InspectionType
 from tracker.clock import UK, Clock, uk_today, utc_now
 from tracker.deadlines import DEFAULT_CC_DAYS, DEFAULT_REMINDER_DAYS, RECIPIENT_MARKS, explain_cc_comments
+from tracker.errors import NotAllowed
+from tracker.findings import AttachResult, ReportThread
 from tracker.learning import LearnResult, PackIndex, learn_from_published
-from tracker.pack_assembly import ExportedPack, check_complete, export_pack
+from tracker.pack_assembly import ExportedPack, PackLetter, PackStyle, check_complete, export_pack
+from tracker.people import people
 from tracker.repository import Repository
+from tracker.review import BOT_AUTHOR
 from tracker.views import AnswerView, InspectionComments, InspectionSummary, InspectionView
 
 log = logging.getLogger(__name__)
@@ -80,8 +84,12 @@ class DoneResult(_Result):
         if self.learn_error:
             text += f" Adding its answers to the library failed ({self.learn_error}); run the same command again."
         pending = [r.recipient.value for r in view.recipients if not r.done]
-        if step == "published" and pending:
+        if view.next_step is None:
+            text += " Every statutory step is done (published, sent to HMICFRS and to the Home Secretary)."
+        elif view.published_at is not None and pending:
             text += f" Still to send to: {', '.join(pending)}."
+        else:
+            text += f" Next: {view.next_step}."
         return text
 
 
@@ -96,6 +104,7 @@ class InspectionDesk:
         repo: Repository,
         force: str,
         pcc_name: str = "",
+        pack_style: PackStyle | None = None,
         cc_days: int = DEFAULT_CC_DAYS,
         reminder_days: Sequence[int] = DEFAULT_REMINDER_DAYS,
         index: Callable[[], PackIndex] | None = None,
@@ -104,6 +113,7 @@ class InspectionDesk:
         self.repo = repo
         self.force = force
         self.pcc_name = pcc_name
+        self.pack_style = pack_style or PackStyle()
         self.cc_days = cc_days
         self.reminder_days = tuple(reminder_days)
         self._index = index
@@ -121,6 +131,7 @@ class InspectionDesk:
         channel: str | None = None,
         thread_ts: str | None = None,
     ) -> InspectionView:
+        """Refused (DuplicateInspection, naming the first) when the same title and date is already tracked."""
         return self.repo.inspections.create(
             title=title,
             published=published,
@@ -131,6 +142,7 @@ class InspectionDesk:
             cc_days=self.cc_days,
             reminder_days=self.reminder_days,
             thread_ts=thread_ts,
+            unique=True,
         )
 
     def open_inspections(self) -> list[InspectionSummary]:
@@ -150,9 +162,40 @@ class InspectionDesk:
         return self.learn(result) if result.step == "published" else result
 
     def mark(self, inspection_id: int, step: str, actor: str) -> DoneResult:
-        """Only the (fast) mark: Slack acks after this and runs `learn` once it has answered."""
+        """Only the (fast) mark: Slack acks after this and runs `learn` once it has answered.
+
+        `published` needs at least one finding on record: with none there is no response to publish.
+        """
         step = parse_step(step)
-        return DoneResult(inspection=self.repo.inspections.mark_recipient(inspection_id, step, actor), step=step)
+        view = self.repo.inspections.mark_recipient(inspection_id, step, actor, require_findings=True)
+        return DoneResult(inspection=view, step=step)
+
+    def check_may_publish(self, user: str, groups: Sequence[str] = ()) -> None:
+        """Marking a response published is a reviewer's call (the approval policy's reviewers); NotAllowed if not.
+
+        The command line is the operator's own tool and has no user identity, so only Slack asks this.
+        """
+        allowed, _reason = self.repo.policy.is_reviewer(user, groups)
+        if allowed:
+            return
+        if not user or user == BOT_AUTHOR:
+            raise NotAllowed("Only a person can mark a response published.")
+        named = people(sorted(self.repo.policy.reviewers))
+        raise NotAllowed(f"Only the configured reviewers can mark a response published ({named}); ask one of them.")
+
+    # ── a report uploaded without its publication date, attached to an inspection tracked separately ─────
+
+    def report_threads(self, channel: str) -> list[ReportThread]:
+        """Threads in `channel` holding findings that belong to no inspection, the most recent first."""
+        return self.repo.findings.unattached_threads(channel)
+
+    def attach_thread(self, inspection_id: int, channel: str, thread_ts: str, actor: str) -> AttachResult:
+        self.repo.inspections.get(inspection_id)  # NotFound before anything else is said
+        return self.repo.findings.attach_thread(inspection_id, channel, thread_ts, actor)
+
+    def attach_report(self, inspection_id: int, findings: Sequence[Finding], actor: str, source: str) -> AttachResult:
+        """A report's findings stored under the inspection; those it already holds are skipped."""
+        return self.repo.findings.add_new(inspection_id, findings, actor, source)
 
     def learn(self, result: DoneResult) -> DoneResult:
         """The learning loop for a response just marked published; a failure keeps the mark and says so."""
@@ -174,14 +217,21 @@ class InspectionDesk:
     ) -> InspectionComments:
         return self.repo.inspections.set_comments(inspection_id, actor, pcc, chief_constable)
 
-    def export_pack(self, inspection_id: int, out_dir: Path, watermark: bool = False) -> ExportedPack:
-        return export_pack(self.repo, inspection_id, out_dir, self.pcc_name, watermark)
+    def export_pack(
+        self, inspection_id: int, out_dir: Path, watermark: bool = False, cc_waiver: str = "", actor: str = ""
+    ) -> ExportedPack:
+        letter = PackLetter(pcc_name=self.pcc_name, cc_waiver=cc_waiver)
+        style = self.pack_style
+        return export_pack(self.repo, inspection_id, out_dir, letter, watermark, actor, style.template, style.pdf)
 
-    def check_pack(self, inspection: InspectionView, watermark: bool = False) -> None:
-        """The s.55(5B) completeness check alone (fast): raises PackIncomplete while answers are missing.
+    def check_pack(self, inspection: InspectionView, watermark: bool = False, cc_waiver: str = "") -> None:
+        """The final pack's checks alone (fast): raises PackIncomplete while answers are missing or unconfirmed,
+        or the letter lacks the PCC's name or the chief constable's comments (without `cc_waiver`).
 
         Only the answers are read, not the pack built: Slack is still waiting for the ack. A working copy
         (`watermark`) is never refused.
         """
         if not watermark:
-            check_complete(inspection, self.repo.findings.answers(inspection.id))
+            letter = PackLetter(pcc_name=self.pcc_name, cc_waiver=cc_waiver)
+            comments = self.repo.inspections.comments(inspection.id)
+            check_complete(inspection, self.repo.findings.answers(inspection.id), letter, comments)

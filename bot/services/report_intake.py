@@ -2,19 +2,26 @@
 
 The file is claimed first (a message event and a `file_shared` event may both announce it). One threaded reply
 per finding is posted before any drafting starts, in report order, and the summary at the top of the thread
-shows progress; reviewers may act on each answer as soon as it is drafted.
+shows progress, with an estimate of the time left from the drafts measured so far; reviewers may act on each
+answer as soon as it is drafted. When every finding is drafted (or has failed), one message in the thread calls
+the reviewers, exactly once per report.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from slack_sdk.errors import SlackApiError
+
 from bot.services.draft_queue import DraftJob, DraftQueue
 from bot.services.errors import describe_error
+from bot.services.permalinks import Permalinks
 from bot.services.poster import SlackPoster
 from bot.services.slack_files import FileFetchError, check_supported, download, file_info
 from bot.services.threads import is_ours
@@ -22,15 +29,14 @@ from bot.services.workers import JobRunner
 from bot.slack.inbound import Inbound, SlackFile, Surface, published_from_text
 from bot.slack.ui.common import error_message, progress_message
 from bot.slack.ui.draft_card import drafting_placeholder
-from bot.slack.ui.report import Progress, ReportSummary, report_summary
+from bot.slack.ui.report import Progress, ReportSummary, report_summary, review_ready, reviewer_mentions
 from drafting.report import Report, parse_report
 from retrieval.loaders import read_text
 from tracker.clock import Clock, uk_today
 from tracker.repository import Repository
-from tracker.views import FindingView
+from tracker.views import FindingView, placeholders_in
 
 log = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class IntakeSettings:
@@ -50,6 +56,8 @@ class ReportIntake:
         jobs: JobRunner,
         settings: IntakeSettings,
         clock: Clock,
+        links: Permalinks | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.poster = poster
@@ -57,6 +65,10 @@ class ReportIntake:
         self.jobs = jobs
         self.settings = settings
         self.clock = clock
+        self.links = links
+        self.monotonic = monotonic
+        #: Called once a report's drafts are all done (the App Home dashboard listens here).
+        self.on_drafted: list[Callable[[], None]] = []
 
     def start(self, msg: Inbound, file: SlackFile, extra: int = 0) -> None:
         """Claim the file, say it is being read, and read it on the background pool."""
@@ -135,11 +147,47 @@ class ReportIntake:
             progress = progress.model_copy(update={"done": i})
             self._show_summary(msg, summary_ts, summary, progress)
             job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant)
+            started = self.monotonic()
             if not self.drafts.run(job):
                 progress = progress.model_copy(update={"failed": progress.failed + 1})
+            measured = (*progress.measured, max(0.0, self.monotonic() - started))
+            progress = progress.model_copy(update={"measured": measured})
             self.drafts.release(view.id)  # reviewers may act on this one while the rest draft
+        try:  # before the summary's last update, so whoever sees "posted" can already see the call to review
+            self.tell_reviewers(msg, findings, summary.title, summary_ts)
+        except SlackApiError as error:  # the drafts are posted and stored: a missed nudge is only logged
+            log.warning("report %s: reviewers not told: %s", summary_ts, error.response.get("error"))
         progress = progress.model_copy(update={"done": len(findings), "finished": True})
         self._show_summary(msg, summary_ts, summary, progress)
+        for hook in self.on_drafted:
+            hook()
+
+    def tell_reviewers(self, msg: Inbound, findings: list[FindingView], title: str, summary_ts: str) -> bool:
+        """Once every finding is drafted or failed: one message in the thread calling the reviewers to it.
+
+        Claimed in the store first (keyed by the report's summary message), so it is posted once per report
+        whichever drafts finish last, on whichever instance, however often this is called. True if posted.
+        """
+        latest = [self.store.drafts.latest(view.id) for view in findings]
+        # Drafted and not approved already (a reviewer may have approved one while the rest were drafting).
+        drafted = [
+            draft
+            for view, draft in zip(findings, latest, strict=True)
+            if draft is not None and not self.store.findings.get(view.id).approved
+        ]
+        if not drafted or not self.store.events.claim(f"review-ready:{msg.channel}:{summary_ts}"):
+            return False
+        to_confirm = sum(bool(placeholders_in(draft.text)) for draft in drafted)
+        mentions = reviewer_mentions(sorted(self.store.policy.reviewers), msg.user)
+        link = self._link(msg.channel, summary_ts, msg.thread_ts)
+        self.poster.reply(msg.channel, msg.thread_ts, review_ready(mentions, title, len(drafted), to_confirm, link))
+        return True
+
+    def _link(self, channel: str, ts: str, thread_ts: str) -> str | None:
+        link = self.links.message(channel, ts) if self.links else None
+        if link and thread_ts != ts:
+            link += f"?thread_ts={thread_ts}&cid={channel}"  # a reply's permalink opens its thread
+        return link
 
     def _show_summary(self, msg: Inbound, ts: str, summary: ReportSummary, progress: Progress) -> None:
         self.poster.update(msg.channel, ts, report_summary(summary, progress, uk_today(self.clock)))
@@ -189,3 +237,4 @@ class ReportIntake:
             inspection_id=inspection_id,
         )
         return findings, summary
+

@@ -1,4 +1,4 @@
-"""Reviewers' buttons and modals on a draft: approve, reopen, regenerate, request changes, edit.
+"""Reviewers' buttons and modals on a draft: approve, reopen, regenerate, request changes, edit, confirm.
 
 Each decision is recorded through the tracker (which checks the state, the policy and the version the person
 saw); a refusal comes back to that person alone, ephemerally. After a decision the message is rebuilt from the
@@ -15,13 +15,14 @@ from bot.services.draft_queue import DraftQueue, refusal_of
 from bot.services.poster import SlackPoster
 from bot.services.reviewers import ReviewerDirectory
 from bot.slack.ui.common import notice, refusal_text
-from bot.slack.ui.modals import ModalContext, TooLongToEdit, edit_modal, request_changes_modal
+from bot.slack.ui.draft_card import stored_sources
+from bot.slack.ui.modals import ModalContext, TooLongToEdit, confirm_modal, edit_modal, request_changes_modal
 from drafting.decisions import Decision, with_decision
 from drafting.rules import decide_shape
 from tracker.errors import TrackerError
 from tracker.repository import Repository
 from tracker.review import ReviewAction
-from tracker.views import FindingView
+from tracker.views import FindingView, placeholders_in
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,23 @@ class ReviewActions:
         if finding is None or latest is None:
             return
         try:
-            view = edit_modal(_context(click), finding.label, latest.text)
+            sources = stored_sources(latest.sources)
+            view = edit_modal(_context(click), finding.label, latest.text, finding.text, sources)
         except TooLongToEdit as problem:
             self.tell(click, str(problem))
             return
         self.poster.open_modal(click.trigger_id, view)
+
+    def open_confirm(self, click: Click) -> None:
+        finding = self._current(click, ReviewAction.CONFIRM)
+        latest = self.store.drafts.latest(click.finding_id) if finding else None
+        if finding is None or latest is None:
+            return
+        markers = placeholders_in(latest.text)
+        if not markers:
+            self.tell(click, f"v{click.version} of {finding.label} has nothing left to confirm; approve it.")
+            return
+        self.poster.open_modal(click.trigger_id, confirm_modal(_context(click), finding.label, markers))
 
     def decide(self, click: Click, decision: Decision) -> None:
         """The reviewer's decision on the recommendation: a new version opening with its sentence, by them."""
@@ -98,7 +111,7 @@ class ReviewActions:
         if finding is None or latest is None:
             return
         shape = decide_shape(finding.to_finding()).shape
-        text = with_decision(latest.text, decision, shape, self.force)
+        text = with_decision(latest.text, decision, shape, self.force, finding.kind)
         try:
             self.store.reviews.record(
                 click.finding_id, click.user, (), ReviewAction.EDIT, expected_version=click.version, new_text=text
@@ -176,6 +189,34 @@ class ReviewActions:
             self.drafts.redraft(outcome.finding, user, comment, check=False)
 
         return Submitted(then=redraft)
+
+    def submit_confirm(self, ctx: ModalContext, user: str, index: int | None, note: str) -> Submitted:
+        """One placeholder vouched for as written: a new version without it, the note in the audit log."""
+        if index is None:
+            return Submitted("Choose the placeholder you have confirmed.")
+        latest = self.store.drafts.latest(ctx.finding_id)
+        markers = placeholders_in(latest.text) if latest else []
+        if latest is None or latest.version != ctx.version or index >= len(markers):
+            return Submitted("This form is out of date: the answer has changed. Close it and use the new message.")
+        try:
+            self.store.reviews.record(
+                ctx.finding_id,
+                user,
+                self.reviewers.groups_of(user),
+                ReviewAction.CONFIRM,
+                comment=note,
+                expected_version=ctx.version,
+                marker=markers[index],
+            )
+        except TrackerError as refusal:
+            return Submitted(refusal_text(refusal))
+
+        def show_and_notify() -> None:
+            log.info("finding %s: placeholder confirmed by %s", ctx.finding_id, user)
+            self.drafts.show(ctx.finding_id, ctx.channel, ctx.message_ts, upload_to="")
+            self.changed()
+
+        return Submitted(then=show_and_notify)
 
     def submit_edit(self, ctx: ModalContext, user: str, text: str) -> Submitted:
         if not text:

@@ -20,10 +20,11 @@ from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.services.home_tab import HomeTab
-from bot.services.inputs import parse_id, split_date_and_title
+from bot.services.inputs import parse_id, parse_step, split_date_and_title
 from bot.services.inspection_desk import InspectionDesk
 from bot.services.permalinks import Permalinks
 from bot.services.poster import SlackPoster
+from bot.services.reviewers import ReviewerDirectory
 from bot.slack.constants import COMMAND
 from bot.slack.ui import deadlines as ui
 from bot.slack.ui.common import MessagePayload, notice, refusal, refusal_text
@@ -31,6 +32,8 @@ from drafting.pack import PackIncomplete
 from retrieval.dates import DateParseError
 from tracker.deadlines import DONE_STEPS
 from tracker.errors import InvalidInput, TrackerError
+from tracker.findings import ReportThread
+from tracker.inspections import DuplicateInspection
 from tracker.views import InspectionView
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,42 @@ _CHANNEL_TOKEN = re.compile(r"<#([CGD][A-Z0-9_]+)(?:\|[^>]*)?>")
 _RAW_CHANNEL = re.compile(r"(?:^|\s)#([a-z0-9][a-z0-9_-]*)\s*$")
 _TYPE_OPTION = re.compile(r"(?:^|\s)(?:--type[=\s]+|type:)(\S+)", re.IGNORECASE)
 _WATERMARK_WORDS = {"draft", "--draft-watermark", "watermark", "working"}
+#: A message link as Slack's "Copy link" gives it (a reply's carries `thread_ts`), bare or in `<…|…>`.
+_MESSAGE_LINK = re.compile(
+    r"<?https?://[^\s<>|]*/archives/(?P<channel>[CGD][A-Z0-9_]+)/p(?P<secs>\d{10})(?P<micros>\d{6})"
+    r"(?:\?(?P<query>[^\s<>|]*))?(?:\|[^>]*)?>?"
+)
+_THREAD_PARAM = re.compile(r"(?:^|[&;])thread_ts=(\d+\.\d+)")
+MAX_THREADS_LISTED = 5
+
+
+@dataclass(frozen=True)
+class AttachRequest:
+    inspection_id: int
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+def parse_attach(text: str) -> AttachRequest:
+    """`3` or `3 https://….slack.com/archives/C1/p1700000000000100` → the inspection and, if linked, the thread."""
+    words = text.split(maxsplit=1)
+    if not words:
+        raise InvalidInput(
+            f"Use `{COMMAND} attach <id>` in the channel where the report was uploaded, or "
+            f"`{COMMAND} attach <id> <link to the report's message>`."
+        )
+    inspection_id = parse_id(words[0])
+    if len(words) == 1:
+        return AttachRequest(inspection_id)
+    match = _MESSAGE_LINK.search(words[1])
+    if match is None:
+        raise InvalidInput(
+            f"{words[1].strip()!r} is not a Slack message link: on the report's message choose ⋮ → Copy link, "
+            f"then `{COMMAND} attach {inspection_id} <link>`."
+        )
+    thread = _THREAD_PARAM.search(match.group("query") or "")
+    ts = thread.group(1) if thread else f"{match.group('secs')}.{match.group('micros')}"
+    return AttachRequest(inspection_id, match.group("channel"), ts)
 
 
 @dataclass(frozen=True)
@@ -54,6 +93,37 @@ class SlashCommand:
             user=str(body.get("user_id") or ""),
             channel=str(body.get("channel_id") or ""),
         )
+
+
+@dataclass(frozen=True)
+class PackRequest:
+    inspection_id: int
+    watermark: bool = False
+    cc_waiver: str = ""
+
+
+_WAIVE_CC = re.compile(r"(?:^|\s)(?:--)?waive-cc\b\s*(?P<reason>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def parse_pack(text: str) -> PackRequest:
+    """`3 draft`, `3 waive-cc comments to follow under separate cover` → the parts; a waiver needs its reason."""
+    reason = None
+    if match := _WAIVE_CC.search(text):
+        reason = match.group("reason").strip()
+        text = text[: match.start()]
+        if not reason:
+            raise InvalidInput(
+                f"Say why the pack goes without the chief constable's comments: `{COMMAND} pack <id> waive-cc "
+                "<reason>`, e.g. `waive-cc comments to follow under separate cover`."
+            )
+    words = text.split()
+    if not words:
+        raise InvalidInput(
+            f"Use `{COMMAND} pack <id>` (add `draft` for a watermarked working copy, or `waive-cc <reason>` "
+            "to go without the chief constable's comments)."
+        )
+    watermark = any(word.lower() in _WATERMARK_WORDS for word in words[1:])
+    return PackRequest(parse_id(words[0]), watermark, reason or "")
 
 
 @dataclass(frozen=True)
@@ -110,11 +180,20 @@ class Reply:
 class HmicfrsCommand:
     """Runs one `/hmicfrs` invocation: parse, act through the InspectionDesk, answer where it belongs."""
 
-    def __init__(self, desk: InspectionDesk, poster: SlackPoster, home: HomeTab, links: Permalinks) -> None:
+    def __init__(
+        self,
+        desk: InspectionDesk,
+        poster: SlackPoster,
+        home: HomeTab,
+        links: Permalinks,
+        reviewers: ReviewerDirectory | None = None,
+    ) -> None:
         self.desk = desk
         self.poster = poster
         self.home = home
         self.links = links
+        # Who may mark a response published: the approval policy's reviewers, groups resolved like a click's.
+        self.reviewers = reviewers or ReviewerDirectory(poster.client, desk.repo.policy.reviewers)
         self._handlers: dict[str, Callable[[SlashCommand, str, Reply], None]] = {
             "add": self.add,
             "list": self.list,
@@ -124,6 +203,7 @@ class HmicfrsCommand:
             "remind": self.remind,
             "comments": self.comments,
             "pack": self.pack,
+            "attach": self.attach,
         }
 
     def handle(self, command: SlashCommand, ack: Ack, respond: Respond) -> None:
@@ -154,7 +234,13 @@ class HmicfrsCommand:
         request = parse_add(rest)
         published, title = split_date_and_title(request.text)
         channel = request.channel or command.channel or None
-        view = self.desk.add(published, title, command.user, request.inspection_type, channel)
+        try:
+            view = self.desk.add(published, title, command.user, request.inspection_type, channel)
+        except DuplicateInspection as error:
+            first = error.existing
+            link = self.links.message(first.channel_id, first.thread_ts) if first.thread_ts else None
+            reply(ui.duplicate_refused(first, link))
+            return
         today = self.desk.today()
         reply(ui.inspection_added(view, today, announced_in=channel))
         if channel:
@@ -188,13 +274,48 @@ class HmicfrsCommand:
         parts = rest.split()
         if len(parts) != 2:
             raise InvalidInput(f"Use `{COMMAND} done <id> <{'|'.join(DONE_STEPS)}>`.")
-        result = self.desk.mark(parse_id(parts[0]), parts[1], command.user)
+        inspection_id, step = parse_id(parts[0]), parse_step(parts[1])
+        if step == "published":
+            self.desk.check_may_publish(command.user, self.reviewers.groups_of(command.user))
+        result = self.desk.mark(inspection_id, step, command.user)
         reply(ui.done_message(result))
         if result.step == "published":
             result = self.desk.learn(result)  # after the ack: the index may take a moment
             view = result.inspection
             self._post_to_inspection(view.channel_id, view.thread_ts, reply, ui.done_message(result))
         self._refresh_home()
+
+    def attach(self, command: SlashCommand, rest: str, reply: Reply) -> None:
+        """A report uploaded without a date, attached to an inspection already tracked.
+
+        Slash commands carry no thread, so the thread is the one in this channel whose findings belong to no
+        inspection; when there are several, the report message's link says which.
+        """
+        request = parse_attach(rest)
+        self.desk.repo.inspections.get(request.inspection_id)  # an unknown id is refused first
+        if request.channel and request.thread_ts:
+            channel, thread_ts = request.channel, request.thread_ts
+        else:
+            threads = self.desk.report_threads(command.channel)
+            if len(threads) != 1:
+                reply(ui.attach_which(request.inspection_id, self._thread_links(threads)))
+                return
+            channel, thread_ts = threads[0].channel_id, threads[0].thread_ts
+        result = self.desk.attach_thread(request.inspection_id, channel, thread_ts, command.user)
+        view = self.desk.repo.inspections.get(request.inspection_id)
+        reply(ui.attached(result, view, self.links.message(channel, thread_ts)))
+        if result.added:
+            self._tell_thread(channel, thread_ts, ui.attached_note(result, view, self.desk.today()))
+        self._refresh_home()
+
+    def _thread_links(self, threads: list[ReportThread]) -> list[tuple[ReportThread, str | None]]:
+        return [(t, self.links.message(t.channel_id, t.thread_ts)) for t in threads[:MAX_THREADS_LISTED]]
+
+    def _tell_thread(self, channel: str, thread_ts: str, payload: MessagePayload) -> None:
+        try:
+            self.poster.reply(channel, thread_ts, payload)
+        except SlackApiError as error:  # the attachment is stored; the note in the thread is a courtesy
+            log.warning("note in %s failed: %s", channel, error.response.get("error"))
 
     def remind(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         id_text, _, days = rest.partition(" ")
@@ -215,13 +336,11 @@ class HmicfrsCommand:
         reply(notice(f":white_check_mark: Saved the {name} comments for inspection #{inspection_id}."))
 
     def pack(self, command: SlashCommand, rest: str, reply: Reply) -> None:
-        words = rest.split()
-        if not words:
-            raise InvalidInput(f"Use `{COMMAND} pack <id>` (add `draft` for a watermarked working copy).")
-        view = self.desk.repo.inspections.get(parse_id(words[0]))  # read once: the check, the reply, the upload
-        watermark = any(word.lower() in _WATERMARK_WORDS for word in words[1:])
+        request = parse_pack(rest)
+        view = self.desk.repo.inspections.get(request.inspection_id)  # read once: the check, the reply, the upload
+        watermark, waiver = request.watermark, request.cc_waiver
         try:
-            self.desk.check_pack(view, watermark)
+            self.desk.check_pack(view, watermark, waiver)
         except PackIncomplete as error:
             links = {
                 m.finding_id: link
@@ -231,15 +350,19 @@ class HmicfrsCommand:
             reply(ui.pack_refused(error, view, links))
             return
         reply(ui.pack_started(view, watermark))
-        self._upload_pack(view, watermark, command, reply)
+        self._upload_pack(view, request, command, reply)
 
-    def _upload_pack(self, view: InspectionView, watermark: bool, command: SlashCommand, reply: Reply) -> None:
+    def _upload_pack(self, view: InspectionView, request: PackRequest, command: SlashCommand, reply: Reply) -> None:
         inspection_id = view.id
         channel = view.channel_id or command.channel
         thread_ts = view.thread_ts if view.channel_id else None
         with tempfile.TemporaryDirectory(prefix="responder-pack-") as folder:
-            exported = self.desk.export_pack(inspection_id, Path(folder), watermark=watermark)
+            exported = self.desk.export_pack(
+                inspection_id, Path(folder), request.watermark, request.cc_waiver, command.user
+            )
             files = [(exported.markdown, f"{view.title} (Markdown)"), (exported.docx, f"{view.title} (Word)")]
+            if exported.pdf is not None:
+                files.append((exported.pdf, f"{view.title} (PDF)"))
             try:
                 self.poster.upload_files(channel, thread_ts, files, ui.pack_comment(view, exported))
             except SlackApiError as error:

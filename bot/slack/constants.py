@@ -13,6 +13,7 @@ ACTION_EDIT = "draft_edit"
 ACTION_REGENERATE = "draft_regenerate"
 ACTION_REOPEN = "draft_reopen"  # shown instead of the four above once an answer is approved
 ACTION_DECISION = "draft_decision"  # a menu: accept / accept in part / no action (the reviewer's choice)
+ACTION_CONFIRM = "draft_confirm"  # beside the placeholders: vouch for one as written, with a note
 
 # --- blocks on a draft message (block_id) ----------------------------------------------------------------
 BLOCK_FINDING = "draft_finding"
@@ -37,6 +38,11 @@ BLOCK_ERROR = "error"
 # --- modals (callback_id) and their inputs (block_id / action_id) ----------------------------------------
 VIEW_REQUEST_CHANGES = "modal_request_changes"
 VIEW_EDIT = "modal_edit"
+VIEW_CONFIRM = "modal_confirm"
+INPUT_MARKER_BLOCK = "marker_block"
+INPUT_MARKER_ACTION = "marker"
+INPUT_NOTE_BLOCK = "note_block"
+INPUT_NOTE_ACTION = "note"
 INPUT_COMMENT_BLOCK = "comment_block"
 INPUT_COMMENT_ACTION = "comment"
 INPUT_EDIT_BLOCK_PREFIX = "edit_block_"  # edit_block_0 …: a draft over 3,000 characters spans several inputs
@@ -66,6 +72,8 @@ MAX_CONTEXT_ELEMENT = 2000
 MAX_CONTEXT_ELEMENTS = 10
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
+MAX_OPTION_TEXT = 75
+MAX_OPTIONS = 100
 MAX_INPUT_INITIAL_VALUE = 3000
 MAX_MODAL_BLOCKS = 100
 MAX_PRIVATE_METADATA = 3000

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.settings import Settings
 from tests.support.inspections import ANSWERS, TITLE, approve_all, seed_inspection
+from tests.support.store import findings
 from tracker.repository import Repository
 
 runner = CliRunner()
@@ -134,15 +135,22 @@ def test_pack_is_refused_listing_the_missing_answer_then_written_once_approved(t
 
     approve_all(repo(), inspection.id)
     code, out = run("pack", str(inspection.id), "--out", str(out_dir))
+    flat = " ".join(out.split())
+    assert code == 4 and "PCC's opening comments" in flat and "chief constable's comments" in flat
+    repo().inspections.set_comments(inspection.id, "U_LEAD", pcc="I welcome the report.")
+    waiver = "comments to follow under separate cover"
+    code, out = run("pack", str(inspection.id), "--out", str(out_dir), "--waive-cc-comments", waiver)
     assert code == 0, out
+    assert repo().audit.events("inspection", inspection.id)[-1].after["cc_waiver"] == waiver
     (docx,) = [p for p in out_dir.glob("*.docx") if "WORKING" not in p.name]
     document = Document(str(docx))
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
     assert rows[0] == ["Inspection title", TITLE]
-    assert rows[4] == ["Recommendations", "National"]
+    assert rows[4] == ["Recommendations", "☒ National ☐ Local"]
     texts = [p.text for p in document.paragraphs]
     assert ANSWERS[1] in texts and "Susan Dungworth" in texts
-    assert docx.with_suffix(".md").read_text(encoding="utf-8").count("### ") == 3
+    markdown = docx.with_suffix(".md").read_text(encoding="utf-8")
+    assert markdown.count("\n**Recommendation ") + markdown.count("\n**Area for Improvement** (") == 3
 
 
 def test_done_published_adds_the_answers_to_the_library_and_search_finds_them() -> None:
@@ -155,7 +163,7 @@ def test_done_published_adds_the_answers_to_the_library_and_search_finds_them() 
     flat = " ".join(out.split())
     assert "marked published" in flat and "3 approved answers added to the library" in flat
     assert "Still to send to: HMICFRS, Home Secretary" in flat
-    assert listed() == []  # a published response leaves the open list
+    assert [row["id"] for row in listed()] == [inspection.id]  # listed until sent to both recipients
 
     code, out = run("search", "problem profile for child sexual exploitation refreshed every quarter", "--json")
     hits = json.loads(out)
@@ -186,3 +194,60 @@ def test_comments_text_and_file_together_are_refused() -> None:
     assert code == 2 and "not both" in out
     code, out = run("deadlines", "comments", str(inspection.id), "--cc-file", "missing.txt")
     assert code == 2 and "cannot read" in out
+
+
+# ── every statutory step seen through ────────────────────────────────────────────────────────────────────
+
+
+def test_done_published_needs_a_finding_and_the_inspection_stays_listed_until_sent_to_both() -> None:
+    code, out = run("deadlines", "add", "8 Dec 2023", TITLE)
+    assert code == 0, out
+    code, out = run("deadlines", "done", "1", "published")
+    flat = " ".join(out.split())
+    assert code == 1 and "has no findings recorded" in flat and "responder deadlines attach 1 --report FILE" in flat
+    assert repo().inspections.get(1).published_at is None
+
+    repo().findings.add(1, findings())
+    code, out = run("deadlines", "done", "1", "published")
+    assert code == 0 and "Still to send to: HMICFRS, Home Secretary" in " ".join(out.split())
+    (row,) = listed()
+    assert "next: send to HMICFRS" in row["deadline_line"]
+    assert run("deadlines", "done", "1", "sent-home-office")[0] == 0
+    (row,) = listed()
+    assert "next: send to HMICFRS" in row["deadline_line"]
+    code, out = run("deadlines", "done", "1", "sent-hmicfrs")
+    assert code == 0 and "Every statutory step is done" in " ".join(out.split())
+    assert listed() == []
+
+
+def test_adding_the_same_inspection_twice_is_refused_with_the_first_id() -> None:
+    assert run("deadlines", "add", "8 Dec 2023", TITLE)[0] == 0
+    code, out = run("deadlines", "add", "2023-12-08", f"  {TITLE.lower()}  ")
+    flat = " ".join(out.split())
+    assert code == 1 and "already tracked as inspection #1" in flat and "nothing was added" in flat
+    assert [row["id"] for row in listed()] == [1]
+
+
+def test_attach_stores_a_reports_findings_once_and_is_audited(tmp_path: Path) -> None:
+    from tests.support.slack_harness import REPORT_TEXT
+
+    report = tmp_path / "missing-children.txt"
+    report.write_text(REPORT_TEXT.replace("Published: 4 March 2025\n", ""), encoding="utf-8")
+    assert run("deadlines", "add", "4 March 2025", "Missing children")[0] == 0
+
+    code, out = run("deadlines", "attach", "1", "--report", str(report))
+    flat = " ".join(out.split())
+    assert code == 0, out
+    assert "Attached 3 finding(s) from missing-children.txt to inspection 1" in flat and "Skipped 0" in flat
+    store = repo()
+    attached = store.findings.of_inspection(1)
+    assert [f.label for f in attached] == ["Recommendation 1", "Recommendation 2", "Area for improvement"]
+    events = [e for f in attached for e in store.audit.events("finding", f.id) if e.action == "attach"]
+    assert [e.actor for e in events] == ["cli"] * 3 and events[0].after["source"] == "missing-children.txt"
+
+    code, out = run("deadlines", "attach", "1", "--report", str(report))
+    assert code == 0 and "Attached 0 finding(s)" in out and "Skipped 3 already attached" in " ".join(out.split())
+    assert repo().inspections.get(1).findings_total == 3
+
+    assert run("deadlines", "attach", "42", "--report", str(report))[0] == 3
+    assert run("deadlines", "attach", "1", "--report", str(tmp_path / "missing.pdf"))[0] == 2

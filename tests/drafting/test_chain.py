@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date
 
@@ -10,9 +11,17 @@ from langchain_core.messages import AIMessage
 
 from drafting.chain import COMPOSER, Drafter, detached_dates, mask_fixed, unmask
 from drafting.composer import STILL_CURRENT
-from drafting.models import AnswerShape, DraftRequest, GuardKind
+from drafting.models import (
+    COMPOSER_CANNOT_FOLLOW,
+    SAME_TEXT,
+    AnswerShape,
+    DraftRequest,
+    GuardKind,
+    instruction_followed,
+)
 from retrieval.embeddings import MiniLMEmbeddings
 from retrieval.findings import make_finding
+from retrieval.models import DocumentKind
 from tests.support.fakes import FakeRetriever, ScriptedChatModel, make_hit
 
 TODAY = date(2026, 12, 1)
@@ -131,8 +140,42 @@ def test_a_reviewers_instruction_reaches_the_prompt_and_the_composer_says_it_can
     assert "Reviewer's instruction: mention the MASH audit" in prompt and "Old text." in prompt
     assert "[P1] Mention the MASH audit." not in draft.text and "Mention the MASH audit." in draft.text
     assert not [g for g in draft.guard if "MASH" in g.span]
+    assert draft.instruction_followed is True and instruction_followed(draft.notes)
     composed = drafter(retriever, None).draft(request(instruction="make it shorter"))
-    assert any("cannot follow instructions" in note for note in composed.notes)
+    assert composed.instruction_followed is False and COMPOSER_CANNOT_FOLLOW in composed.notes
+
+
+def test_a_composer_redraft_to_an_instruction_says_it_did_not_follow_it_and_that_the_text_is_the_same(
+    retriever: FakeRetriever,
+) -> None:
+    first = drafter(retriever, None).draft(request())
+    again = drafter(retriever, None).draft(request(instruction="Use our own evidence", previous_text=first.text))
+    assert again.text == first.text
+    assert again.instruction_followed is False and not instruction_followed(again.notes)
+    assert COMPOSER_CANNOT_FOLLOW in again.notes and SAME_TEXT in again.notes
+    assert drafter(retriever, None).draft(request()).instruction_followed is None  # no instruction, nothing to say
+
+
+def test_a_malformed_reply_leaves_a_short_note_and_its_text_only_in_the_debug_log(
+    retriever: FakeRetriever, caplog: pytest.LogCaptureFixture
+) -> None:
+    garbage = "\n".join(f'{{"text": "GARBLE{i} <|im_end|> cited_ids: [S{i}' for i in range(40))
+    caplog.set_level(logging.DEBUG, logger="drafting.chain")
+    draft = drafter(retriever, ScriptedChatModel.with_replies(garbage, garbage)).draft(request())
+    assert draft.engine == COMPOSER and EVIDENCE in draft.text
+    assert draft.notes == ["The model's reply was malformed; the composer's draft is shown."]
+    assert "GARBLE" not in str(draft.model_dump())
+    raw = [r for r in caplog.records if "GARBLE" in r.getMessage()]
+    assert raw and {r.levelno for r in raw} == {logging.DEBUG}
+
+
+def test_each_source_carries_the_passages_the_plan_took_with_their_ids_and_kind(retriever: FakeRetriever) -> None:
+    draft = drafter(retriever, None).draft(request())
+    (source,) = draft.sources
+    assert draft.plan is not None
+    assert source.passages == [e.text for e in draft.plan.evidence] == [EVIDENCE]
+    assert source.evidence_ids == ["E1"] and source.kind is DocumentKind.PCC_RESPONSE
+    assert source.is_evidence and not source.context_only
 
 
 def test_stale_evidence_is_dated_in_the_text_and_the_question_follows_it(model: MiniLMEmbeddings) -> None:

@@ -11,7 +11,7 @@ from drafting.evidence import Evidence
 from drafting.models import AnswerShape, AskPlan, Plan
 from drafting.rules import decide_shape
 from retrieval.findings import make_finding
-from retrieval.models import DocumentKind
+from retrieval.models import DocumentKind, FindingKind
 
 FORCE_FINDING = make_finding("The force should make sure that it records the reason and shares information promptly.")
 
@@ -100,3 +100,12 @@ def test_the_reviewers_decision_opens_the_answer_and_choosing_again_replaces_it(
     assert partly.count("accepts") == 1 and partly.endswith("The hub records every reason.")
     none = with_decision(partly, Decision.NO_ACTION, AnswerShape.PCC_VOICE, "Aldermoor")
     assert none.startswith("No action is proposed") and "accepts" not in none
+
+
+def test_the_decision_names_the_finding_in_the_reports_own_terms() -> None:
+    afi = FindingKind.AREA_FOR_IMPROVEMENT
+    accepted = with_decision("Audits run monthly.", Decision.ACCEPT, AnswerShape.FORCE_POSITION, "Aldermoor", afi)
+    assert accepted == "Aldermoor Police accepts this area for improvement. Audits run monthly."
+    none = with_decision(accepted, Decision.NO_ACTION, AnswerShape.PCC_VOICE, "Aldermoor", afi)
+    assert none.startswith("No action is proposed on this area for improvement, because [CONFIRM:")
+    assert none.count("area for improvement") == 1  # the earlier decision was replaced, not kept

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -27,8 +27,12 @@ from bot.services.reminder_sweeper import ReminderSweeper
 from bot.settings import Settings
 from bot.slack.app import SlackBot
 from bot.slack.transport import HttpServer
+from retrieval.models import Finding, FindingKind
 from tests.support.inspections import ANSWERS, REVIEWER, TITLE, approve_all
 from tests.support.slack_fake import APP_ID, TEAM_ID, FakeSlack, SlackSender, iter_texts
+from tests.support.slack_harness import GROUP_MEMBER, REPORT_TEXT, running_bot
+from tests.support.slack_harness import REVIEWER as E2E_REVIEWER
+from tests.support.slack_harness import Harness as E2E
 from tests.support.store import FakeClock, draft, findings
 from tracker.repository import Repository
 
@@ -86,7 +90,7 @@ class Harness:
         self.tmp_path, self.slack, self.clock = tmp_path, slack, clock
         self.running: list[Running] = []
 
-    def start(self) -> Running:
+    def start(self, **overrides: Any) -> Running:
         """One bot instance; several share the one database file, as several processes would."""
         settings = Settings(
             data_dir=self.tmp_path / "data",
@@ -96,6 +100,7 @@ class Harness:
             slack_bot_token="xoxb-test-token",
             slack_signing_secret=SECRET,
             slack_api_url=self.slack.api_url,
+            **overrides,
         )
         core = build_core(settings, clock=self.clock)
         bot = build_slack(core, token_verification_enabled=False)
@@ -200,6 +205,10 @@ def test_a_second_inspection_lists_soonest_first_with_approvals(harness: Harness
     [
         ("", "Track an HMICFRS inspection"),
         ("help", "/hmicfrs remind <id> <days,…>"),
+        ("help", "/hmicfrs attach <id> [message link]"),
+        ("attach", "/hmicfrs attach <id>"),
+        ("attach 99", "no inspection with id 99"),
+        ("attach 1 not-a-link", "is not a Slack message link"),
         ("frobnicate 3", "Unknown subcommand “frobnicate”"),
         ("add 31/02/2024 Some inspection", "February 2024 has 29 days, not 31"),
         ("add 8 Dec 2023", "Give the inspection's title"),
@@ -366,6 +375,9 @@ def test_pack_is_refused_while_one_answer_is_unapproved_then_uploaded_to_the_thr
 
     approve_all(running.store, inspection_id)
     running.slash(f"comments {inspection_id} cc The Chief Constable accepts every recommendation.")
+    letter = text_of(running.slash(f"pack {inspection_id}"))
+    assert "the PCC's opening comments on the report are not recorded" in letter
+    running.slash(f"comments {inspection_id} pcc I welcome the report.")
     started = text_of(running.slash(f"pack {inspection_id}"))
     assert "Assembling the publication pack" in started
     (complete,) = slack.wait_calls("files.completeUploadExternal")
@@ -380,22 +392,22 @@ def test_pack_is_refused_while_one_answer_is_unapproved_then_uploaded_to_the_thr
     (docx,) = [f for f in slack.files.values() if f.name.endswith(".docx")]
     document = Document(io.BytesIO(docx.content))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
-    assert headings[:4] == [
+    assert headings == [
+        "NORTHUMBRIA PCC RESPONSE TO HMICFRS INSPECTIONS OF NORTHUMBRIA POLICE",
         "NORTHUMBRIA PCC RESPONSE TO HMICFRS",
-        "PCC's comments",
-        "Chief Constable's comments",
-        "Response to each finding",
     ]
-    assert headings[4:7] == ["Recommendation 1", "Recommendation 2", "Area for improvement"]
+    labels = [p.text.split(" (")[0] for p in document.paragraphs if p.text.startswith(("Recommendation", "Area for"))]
+    assert labels == ["Recommendation 1", "Recommendation 2", "Area for Improvement"]
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
     assert rows[0] == ["Inspection title", TITLE]
-    assert rows[1] == ["Type of inspection", "national thematic"]
+    assert rows[1] == ["Type of inspection", "☐ Northumbria-specific ☒ National Thematic"]
     assert rows[3][1].startswith("1 February 2024 (56 days beginning with publication on 8 Dec 2023")
-    assert rows[4] == ["Recommendations", "National"]
+    assert rows[4] == ["Recommendations", "☒ National ☐ Local"]
     paragraphs = [p.text for p in document.paragraphs]
     assert "The Chief Constable accepts every recommendation." in paragraphs and ANSWERS[2] in paragraphs
     (markdown,) = [f for f in slack.files.values() if f.name.endswith(".md")]
-    assert markdown.content.decode().count("### ") == 3
+    text = markdown.content.decode()
+    assert text.count("\n**Recommendation ") + text.count("\n**Area for Improvement** (") == 3
 
     # Published: the approved answers join the library and `responder search` finds them.
     reply = running.slash(f"done {inspection_id} published")
@@ -416,7 +428,7 @@ def test_pack_is_refused_while_one_answer_is_unapproved_then_uploaded_to_the_thr
     hits = json.loads(result.output)
     assert hits[0]["chunk"]["doc_id"] == f"inspection-{inspection_id}"
     assert hits[0]["chunk"]["meta"]["inspection_title"] == TITLE
-    assert ANSWERS[0] in hits[0]["chunk"]["response"]
+    assert any(ANSWERS[0] in hit["chunk"]["response"] for hit in hits)
 
 
 def test_a_draft_watermark_pack_is_uploaded_even_while_incomplete(harness: Harness, slack: FakeSlack) -> None:
@@ -435,6 +447,7 @@ def test_a_later_reply_goes_through_the_response_url_not_a_channel_post(harness:
     running = harness.start()
     inspection_id, _thread = add_inspection(running, slack)
     seed_answers(running.store, inspection_id, (True, True, True))
+    running.store.inspections.set_comments(inspection_id, "U_LEAD", pcc="I welcome it.", chief_constable="Agreed.")
     slack.fail_methods["files.getUploadURLExternal"] = "not_in_channel"
     assert "Assembling the publication pack" in text_of(running.slash(f"pack {inspection_id}"))
     (later,) = slack.wait_calls("response_url")
@@ -461,7 +474,8 @@ def test_app_home_shows_the_dashboard_and_refreshes_when_something_changes(harne
 
     running.slash(f"add 7 Nov 2023 PEEL 2023 <#{CHANNEL}|reviews>")
     calls = slack.wait_calls("views.publish", count=2, user_id="U_VIEWER")
-    refreshed = " ".join(" ".join(iter_texts(calls[1]["view"]["blocks"])).split())
+    dashboard = [b for b in calls[1]["view"]["blocks"] if str(b.get("block_id", "")).startswith("home_inspection_")]
+    refreshed = " ".join(" ".join(iter_texts(dashboard)).split())  # the inspections, after "Awaiting my review"
     assert refreshed.index("PEEL 2023") < refreshed.index(TITLE)
 
     # An approval made elsewhere (the review buttons) reaches the dashboard on the next sweep.
@@ -471,3 +485,175 @@ def test_app_home_shows_the_dashboard_and_refreshes_when_something_changes(harne
     assert home.refresh(only_if_changed=True) == 1
     latest = " ".join(" ".join(iter_texts(slack.of("views.publish")[-1]["view"]["blocks"])).split())
     assert "3/3 answers approved" in latest
+
+
+# ── every statutory step seen through ────────────────────────────────────────────────────────────────────
+
+
+def test_done_published_is_refused_for_a_non_reviewer_and_while_no_finding_is_recorded(
+    harness: Harness, slack: FakeSlack
+) -> None:
+    running = harness.start(reviewers=[REVIEWER])
+    inspection_id, _thread = add_inspection(running, slack)  # added by LEAD, who drafts but does not review
+
+    refused = text_of(running.slash(f"done {inspection_id} published"))
+    assert f"Only the configured reviewers can mark a response published (<@{REVIEWER}>)" in refused
+    assert running.store.inspections.get(inspection_id).published_at is None
+
+    refused = text_of(running.slash(f"done {inspection_id} published", user=REVIEWER))
+    assert f"Inspection #{inspection_id}" in refused and "has no findings recorded" in refused
+    assert f"/hmicfrs attach {inspection_id}" in refused
+    assert running.store.inspections.get(inspection_id).published_at is None
+
+    running.store.findings.add(inspection_id, findings())
+    assert "marked published" in text_of(running.slash(f"done {inspection_id} published", user=REVIEWER))
+    assert running.store.inspections.get(inspection_id).published_at == at(2023, 12, 10)
+    # Sending is not a reviewer's call: anyone may tick it off.
+    assert "sent to HMICFRS" in text_of(running.slash(f"done {inspection_id} sent-hmicfrs"))
+
+
+def test_a_published_inspection_stays_listed_and_on_app_home_until_sent_to_both(
+    harness: Harness, slack: FakeSlack
+) -> None:
+    running = harness.start()
+    inspection_id, _thread = add_inspection(running, slack)
+    running.store.findings.add(inspection_id, findings())
+    home = running.bot.deps.home
+
+    def home_ids() -> list[int]:
+        return [row.summary.inspection.id for row in home.rows()]
+
+    reply = text_of(running.slash(f"done {inspection_id} published"))
+    assert "Still to send to: HMICFRS, Home Secretary" in reply
+    listed = text_of(running.slash("list"))
+    assert f"#{inspection_id}" in listed and "next: send to HMICFRS" in listed
+    assert home_ids() == [inspection_id]
+
+    reply = text_of(running.slash(f"done {inspection_id} sent-hmicfrs"))
+    assert "Still to send to: Home Secretary" in reply
+    listed = text_of(running.slash("list"))
+    assert f"#{inspection_id}" in listed and "next: send to the Home Secretary" in listed
+    running.sender.event({"type": "app_home_opened", "user": "U_VIEWER", "channel": "D1", "tab": "home"})
+    (published,) = slack.wait_calls("views.publish", user_id="U_VIEWER")
+    assert "next: send to the Home Secretary" in " ".join(iter_texts(published["view"]["blocks"]))
+
+    reply = text_of(running.slash(f"done {inspection_id} sent-home-office"))
+    assert "Every statutory step is done" in reply
+    assert "No open inspections" in text_of(running.slash("list"))
+    assert home_ids() == []
+
+
+def test_adding_the_same_inspection_twice_is_refused_with_a_link_to_the_first(
+    harness: Harness, slack: FakeSlack
+) -> None:
+    running = harness.start()
+    inspection_id, thread_ts = add_inspection(running, slack)
+    announcements = len(posts(slack))
+
+    again = running.slash(f"add 8 December 2023 {TITLE.upper()}   <#{CHANNEL}|reviews>")
+    said = text_of(again)
+    assert f"already tracked as inspection #{inspection_id}" in said and "Nothing was added" in said
+    link = f"https://pcc-office.slack.com/archives/{CHANNEL}/p{thread_ts.replace('.', '')}"
+    assert f"<{link}|its thread>" in said
+    assert [s.inspection.id for s in running.store.inspections.list_open(at(2023, 12, 10).date())] == [inspection_id]
+    assert len(posts(slack)) == announcements  # nothing announced for the refused one
+
+
+def test_attach_picks_the_one_waiting_report_or_asks_for_its_link_and_is_audited(
+    harness: Harness, slack: FakeSlack
+) -> None:
+    running = harness.start()
+    inspection_id, thread_ts = add_inspection(running, slack)
+    store = running.store
+    report_ts, other_ts = "1700000001.000100", "1700000002.000100"
+    for finding in findings():
+        store.findings.add_request(finding, CHANNEL, report_ts, "U_UPLOADER")
+    extra = Finding(kind=FindingKind.AREA_FOR_IMPROVEMENT, text="The force should improve its missing-person audits.")
+    store.findings.add_request(extra, CHANNEL, other_ts, "U_UPLOADER")
+    report_link = f"https://pcc-office.slack.com/archives/{CHANNEL}/p{report_ts.replace('.', '')}"
+
+    asked = text_of(running.slash(f"attach {inspection_id}"))
+    assert "Several reports in this channel are waiting" in asked
+    assert f"/hmicfrs attach {inspection_id} <message link>" in asked
+    assert report_link in asked and "3 findings, starting with Recommendation 1" in asked
+    assert store.findings.of_inspection(inspection_id) == []
+
+    said = text_of(running.slash(f"attach {inspection_id} <{report_link}?thread_ts={report_ts}&amp;cid={CHANNEL}>"))
+    assert f"Attached 3 findings from <{report_link}|the report's thread> to inspection #{inspection_id}" in said
+    attached = store.findings.of_inspection(inspection_id)
+    assert [f.label for f in attached] == ["Recommendation 1", "Recommendation 2", "Area for improvement"]
+    assert all(f.thread_ts == report_ts for f in attached)
+    events = [e for f in attached for e in store.audit.events("finding", f.id) if e.action == "attach"]
+    assert len(events) == 3 and {e.actor for e in events} == {LEAD}
+    assert store.inspections.get(inspection_id).thread_ts == thread_ts  # it had a thread: kept
+    note = slack.wait_calls("chat.postMessage", thread_ts=report_ts)[0]
+    assert f"now belong to inspection #{inspection_id}" in post_text(note.body)
+
+    # One report left waiting in the channel: no link needed.
+    said = text_of(running.slash(f"attach {inspection_id}"))
+    assert "Attached 1 finding from" in said
+    assert store.inspections.get(inspection_id).findings_total == 4
+    assert "No report in this channel is waiting" in text_of(running.slash(f"attach {inspection_id}"))
+
+
+# ── a report uploaded without its date, end to end ───────────────────────────────────────────────────────
+
+
+def harness_slash(h: E2E, text: str, user: str, channel: str = CHANNEL) -> dict[str, Any]:
+    body = urlencode(
+        {
+            "team_id": TEAM_ID,
+            "api_app_id": APP_ID,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/hmicfrs",
+            "text": text,
+            "response_url": f"{h.slack.base}/response/commands/T0001/1/abc",
+            "trigger_id": "trigger-1",
+        }
+    )
+    response = h.sender.post(body, "application/x-www-form-urlencoded")
+    assert response.status == 200 and response.seconds < 3.0, response.body
+    return json.loads(response.body) if response.body else {}
+
+
+def test_a_report_uploaded_without_a_date_says_attach_and_attach_adopts_its_thread(tmp_path: Path) -> None:
+    undated = REPORT_TEXT.replace("Published: 4 March 2025\n", "")
+    with running_bot(tmp_path) as h:
+        stored = h.slack.add_file("missing-children.txt", undated.encode())
+        event = h.sender.mention("please draft the response", files=[{"id": stored.id, "name": stored.name}])
+        assert h.sender.event(event).status == 200
+        summary_ts = h.placeholder_for(event).ts
+        final = h.slack.wait_for(
+            lambda calls: next(
+                (
+                    c
+                    for c in calls
+                    if c.method == "chat.update" and c.ts == summary_ts and "drafts posted" in text_of(c.body)
+                ),
+                None,
+            ),
+            timeout=30,
+        )
+        said = text_of(final.body)
+        assert "publication date was not found" in said and "/hmicfrs add <published date> <title>" in said
+        assert "or, if this inspection is already tracked, type `/hmicfrs attach <id>` in this thread" in said
+        h.wait_idle()
+
+        inspection = h.store.inspections.create(
+            "How well the police respond to missing children", date(2025, 3, 4), "PEEL", "Northumbria", None, "U_LEAD"
+        )
+        refused = text_of(harness_slash(h, f"done {inspection.id} published", E2E_REVIEWER))
+        assert "has no findings recorded" in refused
+
+        reply = text_of(harness_slash(h, f"attach {inspection.id}", "U_LEAD"))
+        link = f"https://pcc-office.slack.com/archives/{CHANNEL}/p{event['ts'].replace('.', '')}"
+        assert f"Attached 3 findings from <{link}|the report's thread>" in reply
+        assert "now the inspection's thread" in reply
+        view = h.store.inspections.get(inspection.id)
+        assert (view.channel_id, view.thread_ts, view.findings_total) == (CHANNEL, event["ts"], 3)
+        assert [e.action for e in h.store.audit.events("inspection", inspection.id)] == ["create", "attach_thread"]
+
+        # A member of the reviewer group may mark it published now that it has findings.
+        assert "marked published" in text_of(harness_slash(h, f"done {inspection.id} published", GROUP_MEMBER))
+        h.wait_idle()

@@ -25,6 +25,7 @@ from tests.support.slack_harness import (
     REVIEWER,
     Harness,
     RecordingChatModel,
+    confirm_everything,
     running_bot,
 )
 from tracker import schema
@@ -39,6 +40,11 @@ def h(tmp_path: Path) -> Iterator[Harness]:
 
 def texts(call: Call) -> str:
     return "\n".join(iter_texts(call.get("blocks") or []))
+
+
+def _is_review_call(call: Call) -> bool:
+    """The one message that tells the reviewers a report's drafts are ready (not a draft of its own)."""
+    return any(block.get("block_id") == "report_review_ready" for block in call.get("blocks") or [])
 
 
 def button_values(call: Call) -> dict[str, str]:
@@ -181,23 +187,25 @@ def test_forged_signature_and_stale_timestamp_are_rejected_and_nothing_is_stored
 
 def test_approve_by_a_reviewer_updates_the_message_and_writes_an_audit_row(h: Harness) -> None:
     event, ts, finding_id = drafted(h)
+    version = confirm_everything(h, event, ts, finding_id)  # nothing unconfirmed can be approved
     h.slack.clear()
-    assert h.click(c.ACTION_APPROVE, f"{finding_id}:1", REVIEWER, ts, event["ts"]).status == 200
+    assert h.click(c.ACTION_APPROVE, f"{finding_id}:{version}", REVIEWER, ts, event["ts"]).status == 200
 
     update = h.slack.wait_calls("chat.update", ts=ts)[0]
     shown = texts(update)
-    assert f"Draft v1 · approved by <@{REVIEWER}> at <!date^" in shown
+    assert f"Draft v{version} · approved by <@{REVIEWER}> at <!date^" in shown
     assert set(button_values(update)) == {c.ACTION_REOPEN}
     assert h.store.findings.get(finding_id).state is ReviewState.APPROVED
     audit = h.store.audit.events("finding", finding_id)
     assert audit[-1].action == "approve" and audit[-1].actor == REVIEWER
-    assert audit[-1].before == {"state": "drafted", "version": 1, "approvers": []}
+    assert audit[-1].before == {"state": "redrafted", "version": version, "approvers": []}
     assert not h.slack.of("chat.postEphemeral")
 
 
 def test_approve_by_a_member_of_a_reviewer_group_is_allowed(h: Harness) -> None:
     event, ts, finding_id = drafted(h)
-    h.click(c.ACTION_APPROVE, f"{finding_id}:1", GROUP_MEMBER, ts, event["ts"])
+    version = confirm_everything(h, event, ts, finding_id, user=REVIEWER)
+    h.click(c.ACTION_APPROVE, f"{finding_id}:{version}", GROUP_MEMBER, ts, event["ts"])
     h.slack.wait_for(lambda calls: any(c.method == "chat.update" and "approved by" in texts(c) for c in calls))
     assert h.store.findings.get(finding_id).state is ReviewState.APPROVED
     assert h.slack.of("usergroups.users.list")[0]["usergroup"] == "S_REVIEWERS"
@@ -394,7 +402,8 @@ def test_report_upload_gives_a_summary_and_one_threaded_draft_per_finding(h: Har
 
     download = h.slack.downloads[0]
     assert download.body["authorization"] == "Bearer xoxb-test-token"
-    replies = [c for c in h.slack.of("chat.postMessage") if c.get("thread_ts") == event["ts"] and c.ts != summary_ts]
+    in_thread = [c for c in h.slack.of("chat.postMessage") if c.get("thread_ts") == event["ts"] and c.ts != summary_ts]
+    replies = [c for c in in_thread if not _is_review_call(c)]
     assert len(replies) == 3
     for reply in replies:
         h.wait_draft(reply.ts, 1)
@@ -485,11 +494,14 @@ def test_a_recorded_decision_notifies_change_listeners_and_a_refusal_does_not(h:
     event, ts, finding_id = drafted(h)
     calls: list[str] = []
     h.bot.deps.reviews.on_change.append(lambda: calls.append("changed"))
-    h.click(c.ACTION_APPROVE, f"{finding_id}:1", OUTSIDER, ts, event["ts"])
-    h.slack.wait_calls("chat.postEphemeral")
-    assert calls == []
-    h.click(c.ACTION_APPROVE, f"{finding_id}:1", REVIEWER, ts, event["ts"])
+    version = confirm_everything(h, event, ts, finding_id)  # a confirmation is a decision too
     h.slack.wait_for(lambda _calls: calls == ["changed"])
+    h.slack.clear()
+    h.click(c.ACTION_APPROVE, f"{finding_id}:{version}", OUTSIDER, ts, event["ts"])
+    h.slack.wait_calls("chat.postEphemeral")
+    assert calls == ["changed"]
+    h.click(c.ACTION_APPROVE, f"{finding_id}:{version}", REVIEWER, ts, event["ts"])
+    h.slack.wait_for(lambda _calls: calls == ["changed", "changed"])
     assert h.store.findings.get(finding_id).state is ReviewState.APPROVED
 
 

@@ -126,7 +126,10 @@ def test_draft_message_shows_the_finding_text_sources_engine_and_buttons_with_th
     everything = str(payload.blocks)
     assert "*Recommendation 2* — Group-based child sexual exploitation" in everything
     assert "Due: By 31 December 2024" in everything and "Addressed to: chief constables" in everything
-    assert "S1 (cited) Northumbria — Group-based CSE (8 Dec 2023, 2, relevance 0.81; own force)" in everything
+    assert (
+        "*S1* (cited) *evidence* (the force's own statement) · Northumbria · 8 Dec 2023 · Group-based CSE · "
+        "finding 2 · relevance 0.81"
+    ) in everything
     assert "Engine: local:qwen · 12.3 s" in everything
     actions = next(x for x in payload.blocks if x["type"] == "actions")
     assert [e["action_id"] for e in actions["elements"]] == [
@@ -148,15 +151,19 @@ def test_placeholders_are_bold_and_listed_and_text_is_escaped() -> None:
     body = section_texts(payload.blocks, c.BLOCK_DRAFT_PREFIX)[0]
     assert "&lt;all&gt; staff &amp; partners" in body
     assert "*[CONFIRM: date training was delivered]*" in body
-    assert "To confirm before approval" in section_texts(payload.blocks, c.BLOCK_PLACEHOLDERS)[0]
+    assert "to confirm before approval" in section_texts(payload.blocks, c.BLOCK_PLACEHOLDERS)[0].lower()
 
 
 def test_guard_findings_and_ungrounded_drafts_are_called_out() -> None:
-    guard = [GuardFinding(kind=GuardKind.NO_GROUNDING, detail="The draft cites no retrieved source.")]
+    guard = [
+        GuardFinding(kind=GuardKind.NO_GROUNDING, detail="The draft cites no retrieved source."),
+        GuardFinding(kind=GuardKind.FOREIGN_FACT, detail="'Operation Juniper' comes from Cambridgeshire's response."),
+    ]
     payload = draft_message(card(guard=guard, grounded=False))
-    everything = str(payload.blocks)
-    assert "*no grounding*: The draft cites no retrieved source." in everything
-    assert "Not grounded" in everything
+    checks = section_texts(payload.blocks, c.BLOCK_GUARD)[0]
+    assert checks.startswith(":no_entry: *Not grounded*: The draft cites no retrieved source.")
+    assert "*another force's fact*: 'Operation Juniper' comes from Cambridgeshire's response." in checks
+    assert str(payload.blocks).count("The draft cites no retrieved source.") == 1
 
 
 @pytest.mark.parametrize(

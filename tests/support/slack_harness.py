@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 
 from bot.composition import Backends, build_core, build_slack
 from bot.settings import Settings
+from bot.slack import constants as c
 from bot.slack.app import SlackBot
 from bot.slack.transport import HttpServer
 from drafting.chain import Drafter
@@ -236,3 +237,22 @@ def running_bot(
             server.stop()
             bot.close(wait=True, cancel_queued=not drain)
             core.close()
+
+
+def confirm_everything(
+    h: Harness, event: dict[str, Any], ts: str, finding_id: int, user: str = GROUP_MEMBER, note: str = "Checked"
+) -> int:
+    """Confirm every placeholder of the latest version through the card's button and modal; the new version."""
+    version = h.store.findings.get(finding_id).latest_version
+    while h.store.drafts.latest(finding_id).placeholders:  # type: ignore[union-attr]
+        h.slack.clear()
+        h.click(c.ACTION_CONFIRM, f"{finding_id}:{version}", user, ts, event["ts"])
+        view = h.slack.wait_calls("views.open")[0]["view"]
+        values = {
+            c.INPUT_MARKER_BLOCK: {c.INPUT_MARKER_ACTION: {"type": "radio_buttons", "selected_option": {"value": "0"}}},
+            c.INPUT_NOTE_BLOCK: {c.INPUT_NOTE_ACTION: {"type": "plain_text_input", "value": note}},
+        }
+        assert h.sender.interaction(h.sender.view_submission(view, user, values)).status == 200
+        version += 1
+        h.wait_draft(ts, version)
+    return version

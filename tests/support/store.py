@@ -52,7 +52,7 @@ def findings() -> list[Finding]:
     ]
 
 
-def draft(text: str = "The force has a problem profile [CONFIRM: date of last update].", **fields: object) -> NewDraft:
+def draft(text: str = "The force has a problem profile, last updated in March 2024.", **fields: object) -> NewDraft:
     return NewDraft(text=text, engine=str(fields.pop("engine", "composer")), **fields)  # type: ignore[arg-type]
 
 

@@ -143,8 +143,8 @@ def test_audit_rows_cannot_be_changed_or_deleted_even_in_raw_sql(tmp_path: Path)
 def test_the_repository_offers_no_way_to_change_the_audit_log() -> None:
     from tracker.audit import AuditLog
 
-    readers = [name for name in dir(AuditLog) if not name.startswith("_")]
-    assert readers == ["events"]  # the log is only ever read here; Store.audit is the one INSERT
+    public = [name for name in dir(AuditLog) if not name.startswith("_")]
+    assert public == ["events", "record"]  # read, or append through Store.audit (the one INSERT); never change
 
 
 def test_in_memory_database_shares_one_connection() -> None:

@@ -16,10 +16,17 @@ from tests.support.inspections import ANSWERS, PUBLISHED, REVIEWER, TITLE, appro
 from tests.support.store import draft, make_repo
 from tracker.errors import InvalidInput, NotFound
 from tracker.learning import learn_from_published, published_document
-from tracker.pack_assembly import build_pack, export_pack, missing_answers
+from tracker.pack_assembly import PackLetter, build_pack, export_pack, missing_answers
+from tracker.repository import Repository
 
 PCC = "I welcome this report and the focus it brings to the exploitation of children in our communities."
 CC = "The Chief Constable accepts every recommendation and has set out the force's position below."
+LETTER = PackLetter(pcc_name="Susan Dungworth")
+
+
+def with_comments(repo: Repository, inspection_id: int) -> int:
+    repo.inspections.set_comments(inspection_id, "U_LEAD", pcc=PCC, chief_constable=CC)
+    return inspection_id
 
 
 def headings(path: Path) -> list[str]:
@@ -48,28 +55,23 @@ def test_a_complete_pack_exports_markdown_and_a_word_file_python_docx_reopens(tm
     repo = make_repo(tmp_path)
     inspection = seed_inspection(repo)
     repo.inspections.set_comments(inspection.id, "U_LEAD", pcc=PCC, chief_constable=CC)
-    exported = export_pack(repo, inspection.id, tmp_path / "out", pcc_name="Susan Dungworth")
+    exported = export_pack(repo, inspection.id, tmp_path / "out", LETTER)
 
     assert exported.markdown.name == f"inspection-{inspection.id}-{'-'.join(TITLE.lower().split())}-response.md"
     found = headings(exported.docx)
-    assert found[0] == "NORTHUMBRIA PCC RESPONSE TO HMICFRS"
-    assert found[1:] == [
-        "PCC's comments",
-        "Chief Constable's comments",
-        "Response to each finding",
-        "Recommendation 1",
-        "Recommendation 2",
-        "Area for improvement",
-        "Sign-off",
+    # The seeds' layout: a title line and the letter's own heading; findings are bold labels, not headings.
+    assert found == [
+        "NORTHUMBRIA PCC RESPONSE TO HMICFRS INSPECTIONS OF NORTHUMBRIA POLICE",
+        "NORTHUMBRIA PCC RESPONSE TO HMICFRS",
     ]
     rows = {row.cells[0].text: row.cells[1].text for row in Document(str(exported.docx)).tables[0].rows}
     assert rows["Inspection title"] == TITLE
-    assert rows["Type of inspection"] == "national thematic"
+    assert rows["Type of inspection"] == "☐ Northumbria-specific ☒ National Thematic"
     assert rows["Date inspection published"] == "8 December 2023"
-    assert rows["Last day for PCC response (56 days)"] == (
+    assert rows["Deadline for PCC response (56 days)"] == (
         "1 February 2024 (56 days beginning with publication on 8 Dec 2023, Police Act 1996 s.55(5A))"
     )
-    assert rows["Recommendations"] == "National"
+    assert rows["Recommendations"] == "☒ National ☐ Local"
 
     text = exported.markdown.read_text(encoding="utf-8")
     assert PCC in text and CC in text and "Susan Dungworth" in text
@@ -85,7 +87,7 @@ def test_the_pack_carries_the_approved_version_not_an_older_one(tmp_path: Path) 
     repo.reviews.record(last.id, REVIEWER, action="request_changes", comment="Name the audit lead.")
     repo.drafts.add(last.id, draft("Monthly audits are led by the head of public protection."))
     repo.reviews.record(last.id, REVIEWER, action="approve")
-    pack = build_pack(repo, inspection.id)
+    pack = build_pack(repo, with_comments(repo, inspection.id), LETTER)
     assert missing_answers(repo.findings.answers(inspection.id)) == []
     assert pack.answers[2].text == "Monthly audits are led by the head of public protection."
     assert pack.answers[2].version == 2 and pack.answers[2].approved_by == REVIEWER
@@ -99,18 +101,18 @@ def test_a_watermarked_working_copy_is_allowed_and_marked(tmp_path: Path) -> Non
     paragraphs = [p.text for p in Document(str(exported.docx)).paragraphs]
     assert paragraphs[0] == WATERMARK
     text = exported.markdown.read_text(encoding="utf-8")
-    assert "### Recommendation 1 *(not approved)*" in text
+    assert "**Recommendation 1** *(not approved)* (" in text
     assert "[CONFIRM: the PCC's comments on the report as a whole]" in text  # none recorded yet
 
 
 def test_reopening_an_approved_answer_makes_the_pack_refuse_again(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     inspection = seed_inspection(repo)
-    build_pack(repo, inspection.id)
+    build_pack(repo, with_comments(repo, inspection.id), LETTER)
     first = repo.findings.of_inspection(inspection.id)[0]
     repo.reviews.record(first.id, REVIEWER, action="reopen")
     with pytest.raises(PackIncomplete) as refused:
-        build_pack(repo, inspection.id)
+        build_pack(repo, inspection.id, LETTER)
     assert refused.value.missing[0].label == "Recommendation 1"
     assert "reopened" in refused.value.missing[0].reason
 

@@ -94,7 +94,8 @@ def test_open_inspections_soonest_first_with_days_left_and_progress(repo: Reposi
     later = _inspection(repo, "Later", date(2024, 1, 10))
     sooner = _inspection(repo, "Sooner", date(2023, 12, 8))
     done = _inspection(repo, "Done", date(2023, 11, 7))
-    repo.inspections.mark_recipient(done.id, "published", "U_ME")
+    for step in ("published", "sent-hmicfrs", "sent-home-office"):  # done only once sent to both recipients
+        repo.inspections.mark_recipient(done.id, step, "U_ME")
     rows = repo.findings.add(sooner.id, findings())
     repo.drafts.add(rows[0].id, draft())
     repo.reviews.record(rows[0].id, "U_REV1", action="approve")
@@ -362,13 +363,24 @@ def test_reopen_then_new_version_then_approve_again(repo: Repository) -> None:
         repo.reviews.record(finding_id, "U_STRANGER", action="reopen")
     reopened = repo.reviews.record(finding_id, "U_REV2", action="reopen", comment="new facts")
     assert reopened.state_after is ReviewState.REOPENED and reopened.approvers == ()
-    with pytest.raises(IllegalTransition, match="reopened by U_REV2"):
-        repo.reviews.record(finding_id, "U_REV1", action="approve")
     repo.reviews.record(finding_id, "U_REV2", action="edit", new_text="Updated facts", expected_version=1)
     final = repo.reviews.record(finding_id, "U_REV1", action="approve", expected_version=2)
     assert final.state_after is ReviewState.APPROVED
     actions = [e.action for e in repo.audit.events("finding", finding_id)]
     assert actions == ["add", "draft", "approve", "reopen", "edit", "approve"]
+
+
+def test_a_mistaken_reopen_is_undone_by_the_first_approver_approving_the_same_version(repo: Repository) -> None:
+    finding_id = _drafted_finding(repo)
+    repo.reviews.record(finding_id, "U_REV1", action="approve")
+    repo.reviews.record(finding_id, "U_REV2", action="reopen", comment="wrong answer, sorry")
+    again = repo.reviews.record(finding_id, "U_REV1", action="approve", expected_version=1)
+    assert again.state_after is ReviewState.APPROVED and again.draft.version == 1
+    assert again.approvers == ("U_REV1",)  # the same person, in a new round: not refused as a double approval
+    last = repo.audit.events("finding", finding_id)[-1]
+    assert last.action == "approve" and last.after["undid_reopen"] is True
+    with pytest.raises(IllegalTransition, match="already approved"):
+        repo.reviews.record(finding_id, "U_REV1", action="approve")
 
 
 def test_reviewer_actions_are_validated(repo: Repository) -> None:

@@ -78,9 +78,10 @@ def test_only_approved_answers_reopen(state: ReviewState) -> None:
         transition(ReviewSnapshot(state, version=1), A.REOPEN)
 
 
-def test_a_reopened_answer_needs_a_new_version_before_approval() -> None:
-    with pytest.raises(IllegalTransition, match=r"reopened by U2.*approve that"):
-        transition(ReviewSnapshot(S.REOPENED, 1, last_actor="U2"), A.APPROVE)
+def test_a_mistaken_reopen_is_undone_by_approving_the_same_version_again() -> None:
+    assert transition(ReviewSnapshot(S.REOPENED, 1, last_actor="U2"), A.APPROVE) is S.APPROVED
+    # with two approvals required, the approvals given before the reopening no longer count
+    assert transition(ReviewSnapshot(S.REOPENED, 1), A.APPROVE, required_approvals=2) is S.REOPENED
 
 
 def test_n_approvals_by_distinct_people() -> None:

@@ -25,6 +25,7 @@ def register(app: App, deps: BotDeps) -> None:
         c.ACTION_REGENERATE: reviews.regenerate,
         c.ACTION_REQUEST_CHANGES: reviews.open_request_changes,
         c.ACTION_EDIT: reviews.open_edit,
+        c.ACTION_CONFIRM: reviews.open_confirm,
     }
     for action_id, handler in handlers.items():
         app.action(action_id, middleware=[ack_at_once])(_listener(reviews, handler))

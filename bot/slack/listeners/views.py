@@ -1,4 +1,5 @@
-"""Modal submissions: a change request (stored, then redrafted with the comment) or an edit (a new version).
+"""Modal submissions: a change request (stored, then redrafted with the comment), an edit or a placeholder
+confirmed as written (each a new version).
 
 The decision is recorded before the ack, so a refusal (stale version, approved answer, empty text) is shown
 inside the modal; after a successful ack the message is updated and any redraft is queued.
@@ -16,7 +17,12 @@ from bot.slack import constants as c
 from bot.slack.deps import BotDeps
 from bot.slack.listeners.failures import told_in_thread
 from bot.slack.ui.common import BadPayload, truncate
-from bot.slack.ui.modals import comment_from_view, edited_text_from_view, parse_modal_context
+from bot.slack.ui.modals import (
+    comment_from_view,
+    confirmation_from_view,
+    edited_text_from_view,
+    parse_modal_context,
+)
 
 log = logging.getLogger(__name__)
 MAX_MODAL_ERROR = 300
@@ -50,6 +56,19 @@ def register(app: App, deps: BotDeps) -> None:
         result = reviews.submit_edit(ctx, _user(body), edited_text_from_view(view, ctx))
         with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
             _finish(ack, result, first)
+
+    @app.view(c.VIEW_CONFIRM)
+    def on_confirm(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            ctx = parse_modal_context(view.get("private_metadata", ""))
+        except BadPayload:
+            ack(response_action="errors", errors={c.INPUT_MARKER_BLOCK: "This form is out of date; close it."})
+            return
+        index, note = confirmation_from_view(view)
+        result = reviews.submit_confirm(ctx, _user(body), index, note)
+        block = c.INPUT_NOTE_BLOCK if index is not None else c.INPUT_MARKER_BLOCK
+        with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
+            _finish(ack, result, block)
 
 
 def _finish(ack: Ack, result: Submitted, block_id: str) -> None:

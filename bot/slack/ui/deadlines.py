@@ -15,7 +15,9 @@ from bot.slack.constants import COMMAND
 from bot.slack.ui.common import Block, MessagePayload, context, escape, section, truncate
 from drafting.pack import PackIncomplete
 from retrieval.dates import format_date
+from tracker.clock import UK
 from tracker.deadlines import DONE_STEPS, DeadlineStatus, describe_days_left
+from tracker.findings import AttachResult, ReportThread
 from tracker.pack_assembly import ExportedPack
 from tracker.views import InspectionSummary, InspectionView
 
@@ -32,9 +34,13 @@ STATUS_EMOJI = {
 HELP_LINES = (
     f"`{COMMAND} add <published date> <title> [#channel] [--type peel|national|joint|force-specific]` "
     "start tracking an inspection (dates like 8 Dec 2023, 8/12/2023 or 2023-12-08)",
+    f"`{COMMAND} attach <id> [message link]` attach a report uploaded without a publication date to inspection "
+    "<id>: typed in the channel where it was uploaded, or with the link to its message (⋮ → Copy link) when "
+    "several reports there are waiting",
     f"`{COMMAND} list` open inspections, soonest last day first",
     f"`{COMMAND} show <id>` deadlines, recipients and each finding's review state",
-    f"`{COMMAND} done <id> <{'|'.join(DONE_STEPS)}>` tick off a step",
+    f"`{COMMAND} done <id> <{'|'.join(DONE_STEPS)}>` tick off a step (`published` by a reviewer, once a "
+    "finding is recorded); an inspection stays listed until it is published and sent to both",
     f"`{COMMAND} remind <id> <days,…>` reminder offsets before the last day, e.g. 28,14,7,3,1,0",
     f"`{COMMAND} comments <id> pcc|cc <text>` the PCC's or the chief constable's comments for the pack",
     f"`{COMMAND} pack <id> [draft]` the publication pack (Markdown + Word) in the inspection's thread; "
@@ -44,8 +50,10 @@ HELP_LINES = (
 
 
 def days_text(summary: InspectionSummary) -> str:
+    """Days left before publication; after it, the step still outstanding ("next: send to the Home Secretary")."""
     if summary.status is DeadlineStatus.DONE:
-        return "response published"
+        next_step = summary.inspection.next_step
+        return f"published · next: {next_step}" if next_step else "response published and sent"
     return describe_days_left(summary.days_left)
 
 
@@ -56,7 +64,7 @@ def title_text(view: InspectionView, link: str | None = None) -> str:
 
 def progress_text(view: InspectionView) -> str:
     if not view.findings_total:
-        return "no findings yet (upload the report in the thread)"
+        return f"no findings yet (upload the report in the thread, or `{COMMAND} attach {view.id}`)"
     return f"{view.findings_approved}/{view.findings_total} answers approved"
 
 
@@ -157,29 +165,43 @@ def reminders_set(view: InspectionView) -> MessagePayload:
 
 
 def pack_refused(error: PackIncomplete, view: InspectionView, links: dict[int, str] | None = None) -> MessagePayload:
-    """The s.55(5B) refusal, one line per finding still lacking an approved answer (linked when we can)."""
+    """Why the final pack cannot be made: one line per finding still lacking an approved, confirmed answer
+    (linked when we can), then what the letter itself lacks, each with what to do."""
     links = links or {}
-    if not error.missing:
+    if not error.missing and not error.problems:
         text = (
             f":no_entry_sign: The pack for {title_text(view)} cannot be made: no findings are recorded yet. "
             "Upload the report in the inspection's thread first."
         )
         return MessagePayload(str(error), [section(text)])
-    items = [
-        (f"<{links[m.finding_id]}|{escape(m.label)}>" if m.finding_id in links else escape(m.label))
-        + f": {escape(m.reason)}"
-        for m in error.missing
-    ]
-    head = (
-        f":no_entry_sign: The pack for {title_text(view)} cannot be exported: {len(error.missing)} of "
-        f"{view.findings_total} findings lack an approved answer (every recommendation needs one, s.55(5B))."
+    blocks = [section(f":no_entry_sign: The pack for {title_text(view)} cannot be exported yet.")]
+    if error.missing:
+        items = [
+            (f"<{links[m.finding_id]}|{escape(m.label)}>" if m.finding_id in links else escape(m.label))
+            + f": {escape(m.reason)}"
+            for m in error.missing
+        ]
+        head = (
+            f"*{len(error.missing)} of {view.findings_total} findings* lack an approved answer with nothing left "
+            "to confirm (every recommendation needs one, s.55(5B)):\n"
+        )
+        blocks.append(section(truncate(head + "\n".join(f"• {item}" for item in items), c.MAX_SECTION_TEXT)))
+    if error.problems:
+        blocks.append(section("\n".join(f"• {escape(problem)}" for problem in _letter_todo(error.problems, view.id))))
+    blocks.append(
+        context([f"Or `{COMMAND} pack {view.id} draft` for a watermarked working copy, which is never refused."])
     )
-    blocks = [
-        section(head),
-        section(truncate("\n".join(f"• {item}" for item in items), c.MAX_SECTION_TEXT)),
-        context([f"Approve them in the thread, or `{COMMAND} pack {view.id} draft` for a watermarked working copy."]),
-    ]
     return MessagePayload(truncate(str(error), c.MAX_FALLBACK_TEXT), blocks)
+
+
+def _letter_todo(problems: list[str], inspection_id: int) -> list[str]:
+    """The letter's gaps with the Slack way to close each."""
+    todo = {
+        "chief constable": f"`{COMMAND} comments {inspection_id} cc <text>`, or `{COMMAND} pack {inspection_id} "
+        "waive-cc <reason>`",
+        "PCC's name": "set RESPONDER_PCC_NAME where Responder runs (ask whoever deployed it)",
+    }
+    return [problem + "".join(f": {how}" for key, how in todo.items() if key in problem) for problem in problems]
 
 
 def pack_started(view: InspectionView, watermark: bool) -> MessagePayload:
@@ -190,13 +212,82 @@ def pack_started(view: InspectionView, watermark: bool) -> MessagePayload:
 
 
 def pack_comment(view: InspectionView, exported: ExportedPack) -> str:
+    formats = "Markdown, Word and PDF" if exported.pdf else "Markdown and Word"
+    no_pdf = f" ({exported.pdf_note})" if exported.pdf_note and not exported.pdf else ""
     if exported.watermark:
         return (
             f":warning: Working copy of the response to “{view.title}”: *not approved, not for publication*. "
-            f"{exported.answers} findings, Markdown and Word."
+            f"{exported.answers} findings, {formats}.{no_pdf}"
         )
     return (
         f":page_with_curl: The response to “{view.title}”: every one of the {exported.answers} findings has an "
-        f"approved answer. Markdown and Word attached. Last day {format_date(view.last_day)}; once it is "
+        f"approved answer with nothing left to confirm. {formats} attached.{no_pdf} "
+        f"Last day {format_date(view.last_day)}; once it is "
         f"published, mark it with `{COMMAND} done {view.id} published`."
     )
+
+
+# ── a duplicate, and a report attached to an inspection already tracked ──────────────────────────────────
+
+
+def duplicate_refused(first: InspectionView, link: str | None) -> MessagePayload:
+    """`add` refused: the same title and publication date is tracked already; where to find the first."""
+    where = f" (<{link}|its thread>)" if link else ""
+    text = (
+        f":no_entry_sign: {title_text(first)}, published {format_date(first.published)}, is already tracked as "
+        f"inspection #{first.id}{where}. Nothing was added; see `{COMMAND} show {first.id}`."
+    )
+    return MessagePayload(
+        f"Already tracked as inspection #{first.id}: {first.title}; nothing was added.", [section(text)]
+    )
+
+
+def thread_text(thread: ReportThread, link: str | None) -> str:
+    started = format_date(thread.last_added.astimezone(UK).date())
+    name = f"<{link}|report thread of {started}>" if link else f"report thread of {started}"
+    count = f"{thread.findings} finding{'s' if thread.findings != 1 else ''}"
+    return f"{name}: {count}, starting with {escape(thread.first_label)}"
+
+
+def attach_which(inspection_id: int, threads: Sequence[tuple[ReportThread, str | None]]) -> MessagePayload:
+    """`attach` without a link where this channel has no report waiting, or more than one."""
+    how = f"`{COMMAND} attach {inspection_id} <message link>` (on the report's message: ⋮ → Copy link)"
+    if not threads:
+        text = (
+            ":grey_question: No report in this channel is waiting for an inspection (its findings all belong to "
+            f"one already). Type this in the channel where the report was uploaded, or use {how}."
+        )
+        return MessagePayload("No report in this channel is waiting for an inspection.", [section(text)])
+    items = "\n".join(f"• {thread_text(thread, link)}" for thread, link in threads)
+    text = f":grey_question: Several reports in this channel are waiting for an inspection; say which with {how}:\n"
+    return MessagePayload(
+        "Several reports are waiting: give the report's message link.", [section(truncate(text + items, 3000))]
+    )
+
+
+def attached(result: AttachResult, view: InspectionView, link: str | None) -> MessagePayload:
+    """What `attach` did: how many findings joined the inspection, from which thread, and what was skipped."""
+    thread = f"<{link}|the report's thread>" if link else "the report's thread"
+    n = len(result.added)
+    lines = [
+        f":paperclip: Attached {n} finding{'s' if n != 1 else ''} from {thread} to inspection #{view.id} "
+        f"{title_text(view)}; their drafts and reviews stay where they are."
+    ]
+    if result.skipped:
+        lines.append(f"Skipped {result.skipped} the inspection already holds (same text or label).")
+    if result.thread_adopted:
+        lines.append("That thread is now the inspection's thread: the pack and reminders go there.")
+    lines.append(f":calendar: {escape(view.deadline_line())}")
+    return MessagePayload(
+        truncate(f"Attached {n} findings to inspection #{view.id}: {view.title}", c.MAX_FALLBACK_TEXT),
+        [section("\n".join(lines))],
+    )
+
+
+def attached_note(result: AttachResult, view: InspectionView, today: date) -> MessagePayload:
+    """Posted in the report's thread, so everyone there sees which inspection its drafts now count towards."""
+    text = (
+        f":paperclip: These findings now belong to inspection #{view.id} {title_text(view)} "
+        f"({len(result.added)} attached). :calendar: {escape(view.deadline_line(today))}"
+    )
+    return MessagePayload(truncate(f"Attached to inspection #{view.id}: {view.title}", 4000), [section(text)])

@@ -30,8 +30,29 @@ from bot.slack.ui.common import (
 )
 from drafting.decisions import Decision
 from drafting.fact_check import PLACEHOLDER
-from drafting.models import AnswerShape, GuardFinding, Plan, SourceRef, is_grounded
-from drafting.render import source_line
+from drafting.models import (
+    INSTRUCTION_NOTES,
+    MODEL_DID_NOT_FOLLOW,
+    SAME_TEXT,
+    UNGROUNDED,
+    AnswerShape,
+    GuardFinding,
+    Plan,
+    SourceRef,
+    composer_could_not_follow,
+    instruction_followed,
+    is_grounded,
+)
+from drafting.render import (
+    MAX_PASSAGES,
+    grounded_line,
+    listed_checks,
+    source_facts,
+    source_mark,
+    source_passages,
+    source_role,
+    source_role_why,
+)
 from retrieval.models import Finding
 from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState, current_approvers, drafter_of
 from tracker.views import DraftView, FindingView, ReviewView
@@ -70,7 +91,7 @@ class DraftCard(BaseModel):
     approvers: list[str] = Field(default_factory=list, description="Who approved this version")
     required_approvals: int = 1
     author: str = Field(BOT_AUTHOR, description="Who wrote this version: the engine or a person (user id)")
-    instruction: str | None = Field(None, description="The instruction this version followed")
+    instruction: str | None = Field(None, description="The instruction this version was drafted to (see its notes)")
     busy: str | None = Field(None, description="Work in progress on this answer: 'Redrafting…'")
     plan: Plan | None = Field(None, description="The asks, each with its evidence or placeholder")
 
@@ -106,10 +127,8 @@ def status_line(card: DraftCard) -> str:
 def draft_message(card: DraftCard) -> MessagePayload:
     finding = card.finding
     blocks: list[Block] = [_finding_block(card)]
-    if card.comment and card.state is ReviewState.CHANGES_REQUESTED:
-        blocks.append(context([f":speech_balloon: Changes requested: _{escape(card.comment)}_"]))
-    elif card.instruction:
-        blocks.append(context([f":speech_balloon: This version follows: _{escape(card.instruction)}_"]))
+    if (asked := _instruction_block(card)) is not None:
+        blocks.append(asked)
     text_blocks, complete = _draft_text_blocks(card.text)
     blocks += text_blocks
     if not complete:
@@ -121,25 +140,14 @@ def draft_message(card: DraftCard) -> MessagePayload:
             )
         )
     if card.placeholders:
-        head = ":warning: *To confirm before approval*"
-        items = [escape(p) for p in card.placeholders]
-        blocks.append(section(bullet_list(items, head=head), c.BLOCK_PLACEHOLDERS))
-    if not card.grounded:
-        blocks.append(
-            section(
-                ":no_entry: *Not grounded:* some of this text is not borne out by the evidence found (see the "
-                "checks below). Treat it as wording only.",
-                c.BLOCK_UNGROUNDED,
-            )
-        )
+        blocks.append(_placeholders_block(card))
+    blocks.append(_checks_block(card))
     if card.plan is not None and card.plan.asks:
         blocks.append(_plan_block(card.plan))
-    blocks.append(_sources_block(card.sources))
-    if card.guard:
-        items = [f"*{g.kind.value}*: {escape(g.detail)}" for g in card.guard]
-        blocks.append(section(bullet_list(items, head=":shield: *Guard*"), c.BLOCK_GUARD))
-    if card.notes:
-        blocks.append(context([escape(n) for n in card.notes], c.BLOCK_NOTES))
+    blocks.append(_sources_block(card.sources, finding.text))
+    # A note about the instruction is said once, by the line above the text; the rest are shown as they are.
+    if notes := [n for n in card.notes if n not in INSTRUCTION_NOTES]:
+        blocks.append(context([escape(n) for n in notes], c.BLOCK_NOTES))
     status = [status_line(card), _engine_line(card)]
     if card.busy:
         status.insert(0, f":hourglass_flowing_sand: {escape(card.busy)}")
@@ -149,6 +157,67 @@ def draft_message(card: DraftCard) -> MessagePayload:
     attachment = None if complete else _attachment_text(card)
     blocks = _fit_block_budget(blocks)
     return MessagePayload(fallback, blocks, attachment, f"{_slug(finding.label)}-v{card.version}.md")
+
+
+def _placeholders_block(card: DraftCard) -> Block:
+    """What stops approval: every `[CONFIRM: …]` left, and the way to vouch for one as written."""
+    count = len(card.placeholders)
+    head = (
+        f":warning: *{count} to confirm before approval* (approval is refused until none is left: edit the text, "
+        "or confirm one as written)"
+    )
+    block = section(bullet_list([escape(p) for p in card.placeholders], head=head), c.BLOCK_PLACEHOLDERS)
+    if card.state is not ReviewState.APPROVED:
+        value = button_value(card.finding_id, card.version)
+        block["accessory"] = button("Confirm as written…", c.ACTION_CONFIRM, value)
+    return block
+
+
+def _instruction_block(card: DraftCard) -> Block | None:
+    """The change asked for, and whether this version follows it: only an engine that took the instruction
+    is said to follow it. The composer writes the plan out and cannot take a free-text instruction."""
+    if card.comment and card.state is ReviewState.CHANGES_REQUESTED:
+        return context([f":speech_balloon: Changes requested: _{escape(card.comment)}_"])
+    if not card.instruction:
+        return None
+    asked = escape(card.instruction)
+    if instruction_followed(card.notes):
+        return context([f":speech_balloon: This version follows: _{asked}_"])
+    this, before = f"v{card.version}", f"v{card.version - 1}" if card.version > 1 else "the version before"
+    if composer_could_not_follow(card.notes):
+        why, again = "The fallback composer cannot rewrite to an instruction", "when the local model is available"
+    elif MODEL_DID_NOT_FOLLOW in card.notes:
+        why, again = "The model's rewrite could not be used (see the notes)", "later"
+    else:
+        why, again = "The model's rewrite did not change the text", "in other words"
+    if SAME_TEXT in card.notes:
+        outcome = f"{this} is unchanged, the same text as {before}"
+    else:
+        outcome = f"{this} was written from the plan again and does not follow it"
+    return context(
+        [
+            f":speech_balloon: Asked for: _{asked}_",
+            f":information_source: {why}; {outcome}. Edit it yourself, or ask again {again}.",
+        ]
+    )
+
+
+def _checks_block(card: DraftCard) -> Block:
+    """The one line on whether the text is borne out by the evidence, with what the checks found under it."""
+    if card.author != BOT_AUTHOR and not card.guard:
+        head = ":pencil2: *Written by a person*: not checked against the evidence; read it against the sources."
+        return context([head], c.BLOCK_GUARD)
+    icon = ":white_check_mark:" if card.grounded else ":no_entry:"
+    verdict, _, rest = grounded_line(card.guard, card.grounded).partition(": ")
+    head = f"{icon} *{verdict}*: {escape(rest)}"
+    # An unsupported sentence is listed by its words alone: the head line already says what that means.
+    items = [
+        f"_“{escape(g.span)}”_" if g.kind in UNGROUNDED else f"*{g.kind.value}*: {escape(g.detail)}"
+        for g in listed_checks(card.guard)
+    ]
+    if not items:
+        return context([head], c.BLOCK_GUARD)
+    return section(bullet_list(items, head=head), c.BLOCK_GUARD)
 
 
 def _finding_block(card: DraftCard) -> Block:
@@ -196,14 +265,29 @@ def _plan_block(plan: Plan) -> Block:
     return section(bullet_list(items, head="*Plan*: what each ask rests on"), c.BLOCK_PLAN)
 
 
-def _sources_block(sources: list[SourceRef]) -> Block:
+def _sources_block(sources: list[SourceRef], about: str = "") -> Block:
     if not sources:
         return context([":mag: Sources: none retrieved"], c.BLOCK_SOURCES)
-    lines = [f":mag: *Sources* ({sum(s.cited for s in sources)} cited of {len(sources)})"]
-    lines += [
-        escape(source_line(s)) + (f"\n> _{escape(truncate(s.excerpt, 400))}_" if s.excerpt else "") for s in sources
-    ]
-    return context(lines, c.BLOCK_SOURCES)
+    evidence = sum(s.is_evidence for s in sources)
+    head = (
+        f":mag: *Sources* ({sum(s.cited for s in sources)} cited of {len(sources)}: {evidence} evidence, "
+        f"{len(sources) - evidence} wording only)"
+    )
+    return context([head, *(source_text(s, about) for s in sources)], c.BLOCK_SOURCES)
+
+
+def source_text(source: SourceRef, about: str = "", passage_chars: int = 300, passages: int = MAX_PASSAGES) -> str:
+    """One source in mrkdwn: its id, evidence or wording only, force, kind, date and document, then the passages
+    it gave (a few lines: what the plan took from it, not the start of the chunk)."""
+    role = f"*{source_role(source)}* ({source_role_why(source)})"
+    facts = escape(" · ".join(source_facts(source)))
+    quoted = "".join(f"\n> _{escape(truncate(p, passage_chars))}_" for p in source_passages(source, about, passages))
+    return f"*{source.ref}* ({source_mark(source)}) {role} · {facts}{quoted}"
+
+
+def stored_sources(items: list[dict[str, Any]]) -> list[SourceRef]:
+    """A stored draft's sources, read leniently (for the card and the Edit modal)."""
+    return _valid(SourceRef, items)
 
 
 def _engine_line(card: DraftCard) -> str:
@@ -297,7 +381,7 @@ def build_card(
     elif finding.state is ReviewState.REDRAFTED:
         actor = drafter_of(draft.author, draft.requested_by)
         at = draft.created_at
-    sources = _valid(SourceRef, draft.sources)
+    sources = stored_sources(draft.sources)
     guard = _valid(GuardFinding, draft.guard_findings)
     grounded = is_grounded(guard)
     return DraftCard(

@@ -1,13 +1,23 @@
-"""The two modals on a draft: request changes (a comment the redraft follows) and edit (the text itself)."""
+"""The modals on a draft: request changes (a comment the redraft follows), edit (the text itself), and confirm
+a placeholder as written (which one, and how the reviewer checked it)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.slack import constants as c
 from bot.slack.ui.common import BadPayload, Block, escape, section, split_text, truncate
+from bot.slack.ui.draft_card import source_text
+from drafting.models import SourceRef
+
+#: What the Edit modal shows above the text box, all in its first section (3,000 characters): the recommendation
+#: (cut at this length) and each source with at most two passages of this length.
+MODAL_RECOMMENDATION_CHARS = 1000
+MODAL_PASSAGE_CHARS = 240
+MODAL_PASSAGES = 2
 
 
 class ModalContext(BaseModel):
@@ -62,8 +72,11 @@ class TooLongToEdit(ValueError):
     """The draft needs more input boxes than a modal can hold."""
 
 
-def edit_modal(ctx: ModalContext, label: str, text: str) -> Block:
-    """The text prefilled, split across several inputs when longer than Slack's 3,000-character initial_value.
+def edit_modal(
+    ctx: ModalContext, label: str, text: str, recommendation: str = "", sources: Sequence[SourceRef] = ()
+) -> Block:
+    """The text prefilled, split across several inputs when longer than Slack's 3,000-character initial_value,
+    below what the reviewer edits against: the recommendation and the sources, each with the passages it gave.
 
     The whitespace between parts is kept in private_metadata, so saving without changes gives back the same
     text exactly.
@@ -81,7 +94,7 @@ def edit_modal(ctx: ModalContext, label: str, text: str) -> Block:
     intro = f"Edit *{escape(label)}*, v{ctx.version}. Saving stores a new version for review."
     if len(parts) > 1:
         intro += f" The text is in {len(parts)} parts because Slack limits each box to 3,000 characters."
-    blocks: list[Block] = [section(intro)]
+    blocks: list[Block] = [section(_edit_head(intro, label, recommendation, sources))]
     for i, (piece, _) in enumerate(parts):
         label_text = "Draft" if len(parts) == 1 else f"Draft, part {i + 1} of {len(parts)}"
         blocks.append(
@@ -110,6 +123,26 @@ def edit_modal(ctx: ModalContext, label: str, text: str) -> Block:
     }
 
 
+def _edit_head(intro: str, label: str, recommendation: str, sources: Sequence[SourceRef]) -> str:
+    """One section above the text box (so the box stays the modal's second block): the intro, the recommendation,
+    then as many sources as fit in Slack's 3,000 characters, and how many more the draft's message lists."""
+    parts = [intro]
+    if recommendation:
+        quote = escape(truncate(" ".join(recommendation.split()), MODAL_RECOMMENDATION_CHARS))
+        parts.append(f"*{escape(label)}*\n>{quote}")
+    if sources:
+        lines = [":mag: *Sources*: *evidence* is the force's own statement; *wording only* is never its position"]
+        budget = c.MAX_SECTION_TEXT - sum(len(p) + 2 for p in parts) - len("\n… and 999 more: see the draft's message")
+        for i, source in enumerate(sources):
+            line = source_text(source, recommendation, MODAL_PASSAGE_CHARS, MODAL_PASSAGES)
+            if sum(len(x) + 1 for x in lines) + len(line) > budget:
+                lines.append(f"… and {len(sources) - i} more: see the draft's message")
+                break
+            lines.append(line)
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def comment_from_view(view: Block) -> str:
     values = view.get("state", {}).get("values", {})
     return (values.get(c.INPUT_COMMENT_BLOCK, {}).get(c.INPUT_COMMENT_ACTION, {}).get("value") or "").strip()
@@ -130,3 +163,59 @@ def edited_text_from_view(view: Block, ctx: ModalContext) -> str:
         joiner = ctx.joiners[i - 1] if 0 < i <= len(ctx.joiners) else "\n\n"
         out += (joiner if out else "") + piece
     return out.strip()
+
+
+def confirm_modal(ctx: ModalContext, label: str, markers: list[str]) -> Block:
+    """Pick one `[CONFIRM: …]` and say how it was checked: the marker goes, the text around it stands as written."""
+    options = [
+        {"text": {"type": "plain_text", "text": truncate(marker, c.MAX_OPTION_TEXT)}, "value": str(i)}
+        for i, marker in enumerate(markers[: c.MAX_OPTIONS])
+    ]
+    intro = (
+        f"Confirm a placeholder in *{escape(label)}*, v{ctx.version}, as written: the text around it stays as it "
+        "is and the marker is removed in a new version. Your note is kept in the audit log. To change the words "
+        "instead, use Edit."
+    )
+    return {
+        "type": "modal",
+        "callback_id": c.VIEW_CONFIRM,
+        "private_metadata": ctx.dump(),
+        "title": {"type": "plain_text", "text": truncate("Confirm as written", c.MAX_MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": "Confirm"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(intro),
+            {
+                "type": "input",
+                "block_id": c.INPUT_MARKER_BLOCK,
+                "label": {"type": "plain_text", "text": "Placeholder"},
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": c.INPUT_MARKER_ACTION,
+                    "options": options,
+                    **({"initial_option": options[0]} if len(options) == 1 else {}),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": c.INPUT_NOTE_BLOCK,
+                "label": {"type": "plain_text", "text": "How you confirmed it"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": c.INPUT_NOTE_ACTION,
+                    "multiline": True,
+                    "max_length": c.MAX_INPUT_INITIAL_VALUE,
+                    "placeholder": {"type": "plain_text", "text": "e.g. Checked with the custody lead, 3 Dec"},
+                },
+            },
+        ],
+    }
+
+
+def confirmation_from_view(view: Block) -> tuple[int | None, str]:
+    """(the chosen placeholder's index, the note) from a submitted confirm modal."""
+    values = view.get("state", {}).get("values", {})
+    chosen = values.get(c.INPUT_MARKER_BLOCK, {}).get(c.INPUT_MARKER_ACTION, {}).get("selected_option") or {}
+    note = (values.get(c.INPUT_NOTE_BLOCK, {}).get(c.INPUT_NOTE_ACTION, {}).get("value") or "").strip()
+    value = str(chosen.get("value", ""))
+    return (int(value) if value.isdigit() else None), note

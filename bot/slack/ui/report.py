@@ -1,16 +1,23 @@
-"""The report thread's summary message: what was found in the report, its deadline, and drafting progress."""
+"""The report thread's messages: the summary (what was found, its deadline, drafting progress with an estimate),
+the one call to the reviewers once every draft is done, and a draft's placeholder while the model writes it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from pydantic import BaseModel
 
 from bot.slack import constants as c
-from bot.slack.ui.common import Block, MessagePayload, bullet_list, context, escape, section, truncate
+from bot.slack.ui.common import Block, MessagePayload, bullet_list, context, escape, mention, section, truncate
 from retrieval.dates import format_date
 from retrieval.models import Finding, FindingKind, InspectionType
 from tracker.deadlines import explain_deadline
+
+#: The block of the one message that calls the reviewers once a report's drafts are all done.
+BLOCK_REVIEW_READY = "report_review_ready"
+#: The words so far of a draft the model is writing, under its placeholder's status line.
+BLOCK_WRITING = "draft_writing"
 
 
 class ReportSummary(BaseModel):
@@ -27,6 +34,8 @@ class Progress(BaseModel):
     total: int = 0
     failed: int = 0
     finished: bool = False
+    #: Seconds each finished draft (or failed attempt) of this report took, as measured: the estimate's basis.
+    measured: tuple[float, ...] = ()
 
 
 def report_summary(summary: ReportSummary, progress: Progress, today: date) -> MessagePayload:
@@ -45,9 +54,12 @@ def report_summary(summary: ReportSummary, progress: Progress, today: date) -> M
     if summary.published:
         deadline = f":calendar: {escape(explain_deadline(summary.published, today))}"
     else:
+        # A slash command does not say which thread it was typed in: `attach` finds this report as the one
+        # waiting in the channel (or by its link).
         deadline = (
-            ":calendar: The report's publication date was not found, so no deadline is tracked yet: "
-            "add it with `/hmicfrs add <published date> <title>`."
+            ":calendar: The report's publication date was not found, so no deadline is tracked yet: add it with "
+            f"`{c.COMMAND} add <published date> <title>` or, if this inspection is already tracked, type "
+            f"`{c.COMMAND} attach <id>` in this thread."
         )
     blocks.append(section(deadline, c.BLOCK_SUMMARY_DEADLINE))
     items = [f"*{f.label}*: {escape(truncate(' '.join(f.text.split()), 160))}" for f in summary.findings]
@@ -64,7 +76,75 @@ def progress_line(progress: Progress) -> str:
         return f":white_check_mark: {posted} of {progress.total} drafts posted below{failed}."
     if progress.done >= progress.total:
         return f":hourglass_flowing_sand: Finishing {progress.total} drafts…{failed}"
-    return f":hourglass_flowing_sand: Drafting {progress.done + 1} of {progress.total}…{failed}"
+    left = seconds_left(progress.measured, progress.total - progress.done)
+    estimate = f" {describe_left(left)}" if left is not None else ""
+    return f":hourglass_flowing_sand: Drafting {progress.done + 1} of {progress.total}…{estimate}{failed}"
+
+
+def seconds_left(measured: Sequence[float], remaining: int) -> float | None:
+    """The mean measured seconds per draft times the drafts still to write; None before any was measured."""
+    if not measured or remaining <= 0:
+        return None
+    return sum(measured) / len(measured) * remaining
+
+
+def describe_left(seconds: float) -> str:
+    """`about 4 min left`, `about 1 h 20 min left`, or `less than a minute left`."""
+    if seconds < 45:
+        return "less than a minute left"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"about {minutes} min left"
+    hours, rest = divmod(minutes, 60)
+    return f"about {hours} h {rest} min left" if rest else f"about {hours} h left"
+
+
+def reviewer_mentions(reviewers: Sequence[str], fallback: str) -> list[str]:
+    """Who to call on: the configured reviewers (people first, then user groups), else the person who asked."""
+    ids = [r for r in dict.fromkeys(r.strip() for r in reviewers) if r]
+    ordered = [r for r in ids if not r.startswith("S")] + [r for r in ids if r.startswith("S")]
+    return [mention(r) for r in ordered] or ([mention(fallback)] if fallback else [])
+
+
+def review_ready(
+    mentions: Sequence[str], title: str, drafted: int, to_confirm: int, link: str | None = None
+) -> MessagePayload:
+    """The one message per report that tells the reviewers its drafts are ready:
+
+    "<@U1> <!subteam^S2>: 8 drafts of “<title>” await your review (2 need a fact confirmed)."
+    """
+    drafts = f"{drafted} draft{'s' if drafted != 1 else ''}"
+    verb = "await" if drafted != 1 else "awaits"
+    confirm = ""
+    if to_confirm:
+        confirm = f" ({to_confirm} need{'s' if to_confirm == 1 else ''} a fact confirmed)"
+    who = " ".join(mentions)
+    lead = f"{who}: " if who else ""
+    line = f"{lead}{drafts} of “{escape(title)}” {verb} your review{confirm}."
+    where = f" <{link}|Open the report’s summary>" if link else ""
+    text = f":mag: {line}{where}"
+    return MessagePayload(truncate(line, c.MAX_FALLBACK_TEXT), [section(text, BLOCK_REVIEW_READY)])
+
+
+def writing_placeholder(finding: Finding, text: str) -> MessagePayload:
+    """A first draft's placeholder while the model writes: "Writing… (120 words so far)" and the words so far
+    (escaped, the latest part kept when they outgrow one section), marked as not yet checked."""
+    words = len(text.split())
+    status = f"Writing… ({words} word{'s' if words != 1 else ''} so far)"
+    quote = truncate(escape(" ".join(finding.text.split())), 300)
+    head = f":writing_hand: *{finding.label}*: {status}\n>{quote}"
+    body = escape(text.strip())
+    room = c.MAX_SECTION_TEXT - 1  # one character for the leading ellipsis
+    if len(body) > room:
+        raw = text.strip()[-room:]
+        while len(escaped := escape(raw)) > room:  # cut the raw text, so no escape is left in halves
+            raw = raw[len(escaped) - room :]
+        body = "…" + escape(raw)
+    blocks: list[Block] = [section(head, c.BLOCK_PROGRESS)]
+    if body:
+        blocks.append(section(body, BLOCK_WRITING))
+    blocks.append(context(["Words as the model writes them, not yet checked: the checked draft replaces them."]))
+    return MessagePayload(f"{finding.label}: {status}", blocks)
 
 
 def _kind_counts(findings: list[Finding]) -> str:
