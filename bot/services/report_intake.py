@@ -38,6 +38,7 @@ from tracker.views import FindingView, placeholders_in
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class IntakeSettings:
     """Where uploads are read, which Web API host may receive the token, and the office's force."""
@@ -237,4 +238,3 @@ class ReportIntake:
             inspection_id=inspection_id,
         )
         return findings, summary
-
