@@ -1,4 +1,7 @@
-"""The learning loop: once a response is published, its approved answers become this force's precedents.
+"""The learning loop: once a response is published, its final answers become this force's precedents.
+
+Only answers approved by people with no `[CONFIRM: …]` left are learned: an approved answer that still holds
+one (approved before that was refused) is held back and named, so a placeholder never returns as evidence.
 
 The published response is indexed as a document of the force (doc id `inspection-<id>`), so the next similar
 recommendation finds the office's own words first. Re-running it changes nothing (content-hashed chunks).
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from retrieval.dates import format_date_long
 from retrieval.models import (
@@ -38,6 +41,9 @@ class LearnResult(BaseModel):
     doc_id: str
     precedents: int
     added: int = 0
+    held_back: list[str] = Field(
+        default_factory=list, description="Approved answers left out: their text still holds a [CONFIRM: …]"
+    )
 
 
 def doc_id_for(inspection_id: int) -> str:
@@ -89,7 +95,9 @@ def learn_from_published(repo: Repository, index: PackIndex, inspection_id: int)
             f"Inspection {inspection_id} is not marked published; only a published response joins the library."
         )
     doc = published_document(repo, inspection_id)
+    held = [a.finding.label for a in repo.findings.answers(inspection_id) if a.approved and not is_final(a)]
     if not doc.precedents:
-        return LearnResult(doc_id=doc.meta.doc_id, precedents=0)
+        return LearnResult(doc_id=doc.meta.doc_id, precedents=0, held_back=held)
     result = index.upsert_document(doc)
-    return LearnResult(doc_id=doc.meta.doc_id, precedents=len(doc.precedents), added=int(getattr(result, "added", 0)))
+    added = int(getattr(result, "added", 0))
+    return LearnResult(doc_id=doc.meta.doc_id, precedents=len(doc.precedents), added=added, held_back=held)

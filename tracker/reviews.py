@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from drafting.fact_check import PLACEHOLDER
 from tracker import schema
 from tracker.errors import InvalidInput
 from tracker.findings import check_expected, latest_draft_row, snapshot_of, store_version
@@ -101,7 +102,9 @@ class Reviews:
         target = latest
         if action in (ReviewAction.EDIT, ReviewAction.CONFIRM):
             edited = _new_version(latest, decision)
-            target = store_version(self._store, session, finding, latest, edited, reviewer, decision.comment, None)
+            # A reviewer's words go with the version as its instruction; a confirmation's note only in the review.
+            instruction = decision.comment if action is ReviewAction.EDIT else None
+            target = store_version(self._store, session, finding, latest, edited, reviewer, instruction, None)
         now = self._store.now()
         session.add(
             schema.Review(
@@ -159,6 +162,11 @@ def _new_version(latest: schema.Draft, decision: _Decision) -> NewDraft:
     if decision.action is ReviewAction.CONFIRM:
         assert decision.marker is not None  # check_allowed refuses a confirm without its marker
         text = without_marker(latest.text, decision.marker)
+        if not any(ch.isalnum() for ch in PLACEHOLDER.sub("", text)):
+            raise InvalidInput(
+                f"{decision.marker} is all this answer says: there are no words of its own to confirm. Use Edit "
+                "to write the answer, then approve it."
+            )
         rationale = f"{decision.marker} confirmed as written by {decision.reviewer} on v{latest.version}."
     else:
         text = (decision.new_text or "").strip()

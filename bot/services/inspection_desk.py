@@ -81,6 +81,11 @@ class DoneResult(_Result):
                 f" {n} approved answer{'s' if n != 1 else ''} added to the library as precedents "
                 f"({self.learned.doc_id})."
             )
+            if held := self.learned.held_back:
+                text += (
+                    f" Left out of the library, as they still hold a [CONFIRM: …]: {', '.join(held)}; reopen, "
+                    "confirm and approve them, then mark it published again."
+                )
         if self.learn_error:
             text += f" Adding its answers to the library failed ({self.learn_error}); run the same command again."
         pending = [r.recipient.value for r in view.recipients if not r.done]

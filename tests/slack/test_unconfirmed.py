@@ -76,6 +76,9 @@ def test_confirm_as_written_takes_a_note_makes_v2_without_the_marker_and_then_ap
     assert h.store.drafts.latest(finding_id).version == 1  # type: ignore[union-attr]
 
     version = confirm_everything(h, event, ts, finding_id, note="On track: checked with the missing-persons lead")
+    card = texts(h.wait_draft(ts, 2))
+    assert f"{PROGRESS} confirmed as written by <@{GROUP_MEMBER}>: “On track: checked" in card
+    assert "This version follows" not in card and "to confirm before approval" not in card
     draft = h.store.drafts.latest(finding_id)
     assert draft is not None and version == 2 and "[CONFIRM" not in draft.text and draft.author == GROUP_MEMBER
     audit = h.store.audit.events("finding", finding_id)[-1]
@@ -104,8 +107,9 @@ def test_a_mistaken_reopen_is_undone_by_approving_the_same_version_again(h: Harn
     assert last.action == "approve" and last.after["undid_reopen"] is True and last.before["state"] == "reopened"
 
 
-def test_the_pack_command_names_the_placeholder_an_old_approval_kept(h: Harness) -> None:
-    """The pack's refusal reads the stored text, so even an answer approved before this check is caught."""
+def test_an_old_approval_holding_a_placeholder_blocks_the_pack_and_stays_out_of_the_library(h: Harness) -> None:
+    """The pack and the learning loop read the stored text, so even an answer approved before the approval
+    check existed is caught: named in the pack's refusal, and left out of the precedents on publication."""
     from sqlalchemy import update
 
     from tracker import schema
@@ -126,3 +130,12 @@ def test_the_pack_command_names_the_placeholder_an_old_approval_kept(h: Harness)
     refused = text_of(harness_slash(h, f"pack {inspection.id}", REVIEWER))
     assert "cannot be exported" in refused
     assert "approved text still holds [CONFIRM: progress against the timescale" in refused
+
+    harness_slash(h, f"done {inspection.id} published", REVIEWER)
+    (announced,) = h.slack.wait_for(  # the inspection has no channel: the announcement comes to the person
+        lambda calls: [x for x in calls if x.method == "response_url" and "library" in str(x.get("text"))],
+        timeout=60,
+    )
+    label = h.store.findings.get(finding_id).label
+    assert "0 approved answers added to the library" in announced["text"]
+    assert f"Left out of the library, as they still hold a [CONFIRM: …]: {label}" in announced["text"]

@@ -80,6 +80,14 @@ def test_a_confirmation_needs_a_reviewer_a_note_and_a_marker_in_the_text(repo: R
     assert repo.drafts.latest(finding_id).version == 1
 
 
+def test_a_placeholder_that_is_the_whole_answer_cannot_be_confirmed_as_written(repo: Repository) -> None:
+    finding = repo.findings.add_request(findings()[0], "C1", "111.333", "U_ASK")
+    repo.drafts.add(finding.id, draft(f"{OWNER}."), requested_by="U_ASK")
+    with pytest.raises(InvalidInput, match=r"no words of its own to confirm\. Use Edit"):
+        repo.reviews.record(finding.id, "U_REV1", action="confirm", marker=OWNER, comment="nothing to add")
+    assert repo.drafts.latest(finding.id).version == 1
+
+
 def test_an_edit_that_removes_the_placeholders_can_be_approved(repo: Repository) -> None:
     finding_id = _with_gaps(repo)
     repo.reviews.record(

@@ -93,6 +93,9 @@ class DraftCard(BaseModel):
     author: str = Field(BOT_AUTHOR, description="Who wrote this version: the engine or a person (user id)")
     instruction: str | None = Field(None, description="The instruction this version was drafted to (see its notes)")
     busy: str | None = Field(None, description="Work in progress on this answer: 'Redrafting…'")
+    confirmed: list[str] = Field(
+        default_factory=list, description="Placeholders vouched for as written in this version (mrkdwn lines)"
+    )
     plan: Plan | None = Field(None, description="The asks, each with its evidence or placeholder")
 
 
@@ -139,6 +142,8 @@ def draft_message(card: DraftCard) -> MessagePayload:
                 c.BLOCK_TRUNCATED,
             )
         )
+    if card.confirmed:
+        blocks.append(context([f":ballot_box_with_check: {line}" for line in card.confirmed]))
     if card.placeholders:
         blocks.append(_placeholders_block(card))
     blocks.append(_checks_block(card))
@@ -382,6 +387,11 @@ def build_card(
         actor = drafter_of(draft.author, draft.requested_by)
         at = draft.created_at
     sources = stored_sources(draft.sources)
+    confirmed = [
+        _confirmation(draft, r)
+        for r in reviews
+        if r.draft_version == draft.version and r.action is ReviewAction.CONFIRM
+    ]
     guard = _valid(GuardFinding, draft.guard_findings)
     grounded = is_grounded(guard)
     return DraftCard(
@@ -407,7 +417,15 @@ def build_card(
         instruction=draft.instruction,
         busy=busy,
         plan=_plan(draft.plan),
+        confirmed=confirmed,
     )
+
+
+def _confirmation(draft: DraftView, review: ReviewView) -> str:
+    """`[CONFIRM: …] confirmed as written by @U: note` as mrkdwn (the marker is named in the version's rationale)."""
+    marker = next(iter(PLACEHOLDER.findall(draft.rationale)), "A placeholder")
+    note = f": “{escape(review.comment)}”" if review.comment else ""
+    return f"{escape(marker)} confirmed as written by {mention(review.reviewer)}{note}"
 
 
 def _plan(stored: dict[str, Any] | None) -> Plan | None:
