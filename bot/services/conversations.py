@@ -15,6 +15,7 @@ from bot.services.report_intake import ReportIntake
 from bot.slack.inbound import FollowUp, Inbound, Surface, pick_follow_up
 from bot.slack.ui.common import error_message, notice
 from bot.slack.ui.draft_card import drafting_placeholder
+from retrieval.models import Finding
 from tracker.repository import Repository
 from tracker.views import FindingView
 
@@ -64,13 +65,22 @@ class Conversations:
             return
         view = self.store.findings.add_request(finding, msg.channel, msg.thread_ts, msg.user)
         log.info("request finding %s from %s in %s", view.id, msg.user, msg.channel)
-        assistant = msg.surface is Surface.ASSISTANT
-        if assistant:
+        # Claimed before its placeholder exists: a follow-up typed at once is told "being drafted", not "lost".
+        self.drafts.claim(view.id)
+        try:
+            ts = self._placeholder(msg, finding)
+            self.store.findings.set_message(view.id, msg.channel, ts)
+        except Exception:  # the placeholder could not be posted: nothing will draft it, so free the claim
+            self.drafts.release(view.id)
+            raise
+        job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=msg.surface is Surface.ASSISTANT)
+        self.drafts.queue(job, claimed=True)
+
+    def _placeholder(self, msg: Inbound, finding: Finding) -> str:
+        if msg.surface is Surface.ASSISTANT:
             self.poster.assistant_status(msg.channel, msg.thread_ts, "is drafting a response…")
             self.poster.assistant_title(msg.channel, msg.thread_ts, f"{finding.label}: {finding.text[:60]}")
-        ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(finding))
-        self.store.findings.set_message(view.id, msg.channel, ts)
-        self.drafts.queue(DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant))
+        return self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(finding))
 
     def follow_up(self, msg: Inbound, findings: list[FindingView], pick: FollowUp | None = None) -> None:
         """Redraft the answer the message names (or the thread's only one); else say which ones there are."""

@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.slack import constants as c
-from tests.support.slack_fake import BOT_ID, BOT_USER_ID, Call, iter_texts, sign
+from tests.support.slack_fake import BOT_ID, BOT_USER_ID, Call, sign
 from tests.support.slack_harness import (
     ASKER,
     CHANNEL,
@@ -27,19 +24,10 @@ from tests.support.slack_harness import (
     RecordingChatModel,
     confirm_everything,
     running_bot,
+    texts,
 )
 from tracker import schema
 from tracker.review import ReviewState
-
-
-@pytest.fixture
-def h(tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(tmp_path) as harness:
-        yield harness
-
-
-def texts(call: Call) -> str:
-    return "\n".join(iter_texts(call.get("blocks") or []))
 
 
 def _is_review_call(call: Call) -> bool:

@@ -6,10 +6,8 @@ labelled follow-up into a new finding; and the signed-request harness runs the w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -19,8 +17,7 @@ from hypothesis import strategies as st
 from bot.services.conversations import Conversations
 from bot.slack.inbound import Inbound, Surface, pick_follow_up
 from retrieval.models import FindingKind
-from tests.support.slack_fake import Call, iter_texts
-from tests.support.slack_harness import CHANNEL, RECOMMENDATION, REPORT_TEXT, Harness, running_bot
+from tests.support.slack_harness import CHANNEL, RECOMMENDATION, REPORT_TEXT, Harness, texts
 from tracker import schema
 from tracker.review import ReviewState
 from tracker.views import FindingView
@@ -352,16 +349,6 @@ def test_a_label_for_no_finding_is_told_not_drafted() -> None:
 
 
 # ── end to end: a report thread, through signed requests ─────────────────────────────────────────────────────
-
-
-@pytest.fixture
-def h(tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(tmp_path) as harness:
-        yield harness
-
-
-def texts(call: Call) -> str:
-    return "\n".join(iter_texts(call.get("blocks") or []))
 
 
 def finding_count(h: Harness) -> int:

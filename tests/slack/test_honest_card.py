@@ -23,7 +23,7 @@ from drafting.chain import Drafter
 from drafting.models import GuardFinding, GuardKind, SourceRef
 from retrieval.models import DocumentKind, Finding
 from tests.support.fakes import ScriptedChatModel
-from tests.support.slack_fake import Call, FakeSlack, SlackSender, iter_texts
+from tests.support.slack_fake import FakeSlack, SlackSender
 from tests.support.slack_harness import (
     BOT_TOKEN,
     CHANNEL,
@@ -39,6 +39,7 @@ from tests.support.slack_harness import (
     make_settings,
     running_bot,
     shared_embedder,
+    texts,
 )
 
 FINDING = Finding(
@@ -54,10 +55,6 @@ OTHER_CHUNK = (
     "The Constabulary refreshed its problem profiles for child sexual exploitation through Operation Juniper."
 )
 GARBAGE = "\n".join(f'{{"text": "GARBLE{i} ]]] <|im_end|> cited_ids: [S{i}' for i in range(40))
-
-
-def texts(call: Call | dict[str, Any]) -> str:
-    return "\n".join(iter_texts(call.get("blocks") or []))
 
 
 def own_source() -> SourceRef:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 from langchain_core.outputs import ChatResult
 
 from bot.services.draft_queue import DraftStream
@@ -47,6 +45,7 @@ from tests.support.slack_harness import (
     Harness,
     RecordingChatModel,
     running_bot,
+    texts,
 )
 from tracker.deadlines import DeadlineStatus
 from tracker.review import ApprovalPolicy
@@ -54,16 +53,6 @@ from tracker.views import InspectionSummary, InspectionView
 
 TITLE = "An inspection of how well the police respond to missing children"
 LABELS = ["Recommendation 1", "Recommendation 2", "Area for improvement"]
-
-
-@pytest.fixture
-def h(tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(tmp_path) as harness:
-        yield harness
-
-
-def texts(call: Call) -> str:
-    return "\n".join(iter_texts(call.get("blocks") or []))
 
 
 def is_review_call(call: Call) -> bool:

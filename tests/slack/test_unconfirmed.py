@@ -4,29 +4,15 @@ by approving again, and only clean answers reach the precedent index after publi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.slack import constants as c
 from tests.slack.test_commands import harness_slash, text_of
-from tests.support.slack_fake import Call, iter_texts
-from tests.support.slack_harness import CHANNEL, GROUP_MEMBER, REVIEWER, Harness, confirm_everything, running_bot
+from tests.support.slack_fake import Call
+from tests.support.slack_harness import CHANNEL, GROUP_MEMBER, REVIEWER, Harness, confirm_everything, texts
 from tracker.review import ReviewState
 
 PROGRESS = "[CONFIRM: progress against the timescale, by 30 September 2025]"
-
-
-@pytest.fixture
-def h(tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(tmp_path) as harness:
-        yield harness
-
-
-def texts(call: Call) -> str:
-    return "\n".join(iter_texts(call.get("blocks") or []))
 
 
 def drafted(h: Harness) -> tuple[dict[str, Any], str, int]:

@@ -29,7 +29,7 @@ from bot.slack.app import SlackBot
 from bot.slack.transport import HttpServer
 from drafting.chain import Drafter
 from tests.support.fakes import FakeRetriever, make_hit
-from tests.support.slack_fake import Call, FakeSlack, SlackSender
+from tests.support.slack_fake import Call, FakeSlack, SlackSender, iter_texts
 from tracker.repository import Repository
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -184,6 +184,11 @@ class Harness:
         return calls[0]
 
 
+def texts(call: Call | dict[str, Any]) -> str:
+    """Every text a message shows, one per line (sections, context, buttons)."""
+    return "\n".join(iter_texts(call.get("blocks") or []))
+
+
 def _shows_version(call: Call, version: int) -> bool:
     blocks = call.get("blocks") or []
     has_buttons = any(b.get("block_id") == "draft_actions" for b in blocks)
@@ -191,8 +196,6 @@ def _shows_version(call: Call, version: int) -> bool:
 
 
 def _texts(blocks: list[dict[str, Any]]) -> list[str]:
-    from tests.support.slack_fake import iter_texts
-
     return list(iter_texts(blocks))
 
 
