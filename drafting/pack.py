@@ -66,7 +66,8 @@ class PackIncomplete(ValueError):
         self.missing = missing
         self.problems = list(problems or [])
         details = []
-        if not total and not missing:
+        if not total and not missing:  # nothing else matters yet: say the one thing to do first
+            self.problems = []
             details.append("it has no findings recorded yet. Upload the report in the inspection's thread first")
         elif missing:
             listed = "; ".join(f"{item.label} ({item.reason})" for item in missing)

@@ -151,7 +151,8 @@ def chief_constable(pack: Pack) -> list[str]:
     if pack.chief_constable_comments.strip():
         return paragraphs(pack.chief_constable_comments)
     if pack.chief_constable_waiver.strip():  # a final pack without them says why, never claims a statement
-        return [f"The Chief Constable's comments are not included: {pack.chief_constable_waiver.strip()}"]
+        reason = pack.chief_constable_waiver.strip().rstrip(".")
+        return [f"The Chief Constable's comments are not included: {reason}."]
     return [
         f"The Chief Constable has provided me with a position statement in respect of {force_name(pack.force)} "
         f"against the {_kinds_answered(pack)}."

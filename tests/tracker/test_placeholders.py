@@ -165,6 +165,9 @@ def test_a_waiver_of_the_cc_comments_is_needed_and_audited_with_its_reason(tmp_p
     exported = export_pack(repo, inspection.id, tmp_path / "out", letter, actor="U_LEAD")
     text = exported.markdown.read_text(encoding="utf-8")
     assert "[CONFIRM" not in text and "Susan Dungworth" in text
+    # the letter says so, rather than claim a position statement it does not have
+    assert "The Chief Constable's comments are not included: comments to follow under separate cover." in text
+    assert "has provided me with a position statement" not in text
     event = repo.audit.events("inspection", inspection.id)[-1]
     assert event.action == "pack_exported" and event.actor == "U_LEAD"
     assert event.after["cc_waiver"] == "comments to follow under separate cover"
