@@ -1,8 +1,9 @@
 """Read dates the way people type them in Slack and the way the seed documents print them: the one date reader.
 
 UK day-first throughout: `8/12/2023` is 8 December. Nothing is guessed: a date without a year, a relative
-phrase ("next Tuesday"), an impossible day (31/02/2024) or leftover words are refused with a message that
-lists the accepted formats. dateutil supplies the month and weekday vocabulary (Sept, Sep, September …);
+phrase ("next Tuesday"), an impossible day (31/02/2024), a year outside 2000–2100 (a typo such as 2999, which
+would otherwise give a deadline centuries away) or leftover words are refused with a message that lists the
+accepted formats. dateutil supplies the month and weekday vocabulary (Sept, Sep, September …);
 the shapes themselves are matched explicitly so its fuzzy guessing never decides a statutory deadline.
 """
 
@@ -13,6 +14,9 @@ import re
 from datetime import date, timedelta
 
 from dateutil.parser import parserinfo
+
+#: The years a statutory deadline can fall in; anything else is a typo ("2999", "0023").
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 ACCEPTED_FORMATS = (
     "2023-12-08, 8/12/2023, 08/12/23, 8 Dec 2023, 8 December 2023 or 8th December 2023 (day before month)"
@@ -64,7 +68,8 @@ def parse_date(text: str, today: date | None = None) -> date:
     if cleaned in _RELATIVE:
         if today is None:
             raise DateParseError(text, f"'{cleaned}' needs today's date, which was not given")
-        return _check_weekday(text, today + timedelta(days=_RELATIVE[cleaned]), weekday)
+        relative = today + timedelta(days=_RELATIVE[cleaned])
+        return _check_weekday(text, _build(text, relative.year, relative.month, relative.day), weekday)
     parsed = _parse_shapes(text, cleaned)
     return _check_weekday(text, parsed, weekday)
 
@@ -94,6 +99,8 @@ def _parse_shapes(text: str, cleaned: str) -> date:
         return _build(text, _year(text, match[3]), _month(text, match[1]), int(match[2]))
     if _NO_YEAR.match(cleaned):
         raise DateParseError(text, "it has no year")
+    if not cleaned:
+        raise DateParseError(text, "it has no date in it")
     if cleaned.split()[0] in {"next", "last", "this", "in", "on", "coming"}:
         raise DateParseError(text, "relative dates are ambiguous; give the calendar date")
     raise DateParseError(text, "it is not in a date format we accept")
@@ -116,6 +123,8 @@ def _month(text: str, name: str) -> int:
 
 
 def _build(text: str, year: int, month: int, day: int) -> date:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DateParseError(text, f"{year:04d} is outside {MIN_YEAR}–{MAX_YEAR}: check the year")
     if not 1 <= month <= 12:
         raise DateParseError(text, f"there is no month {month}")
     last = calendar.monthrange(year, month)[1]

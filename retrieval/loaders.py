@@ -2,18 +2,23 @@
 
 `read_text` returns the text as stored in the file (no rewriting); `clean_text` is the separate,
 non-destructive normalisation the parsers apply to the artefacts of converted documents (HTML check
-boxes, superscript ordinals). Every failure is a `DocumentError` naming the file and saying what to do.
+boxes, superscript ordinals). Every failure is a `DocumentError` naming the file and saying what to do;
+the ways a file can be unreadable (encrypted, truncated, no pages, scanned, the wrong kind of file behind
+the extension, empty) are `UnreadableDocument`s whose `kind` says which.
 """
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
 import statistics
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 SUPPORTED_SUFFIXES = frozenset({*TEXT_SUFFIXES, ".pdf", ".docx"})
@@ -23,6 +28,32 @@ CHECKED = "[x]"
 UNCHECKED = "[ ]"
 
 _SCANNED_HINT = "export it with a text layer or paste the recommendation"
+_ENCRYPTED = "the PDF is password-protected (encrypted) — save an unprotected copy and upload that"
+#: How far into a file the PDF header may start (the specification allows leading junk; 1 KB is Acrobat's rule).
+_HEADER_WINDOW = 1024
+
+#: File signatures, for saying what a file really is when its extension lies (a renamed program or image).
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive or Office file"),
+    (b"PK\x05\x06", "a ZIP archive or Office file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office file (.doc or .xls)"),
+    (b"MZ", "a Windows program (.exe or .dll)"),
+    (b"\x7fELF", "a Linux program"),
+    (b"\xcf\xfa\xed\xfe", "a macOS program"),
+    (b"\xce\xfa\xed\xfe", "a macOS program"),
+    (b"\xca\xfe\xba\xbe", "a macOS program"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
+#: Kinds that are text after all, so a .txt or .md holding them is read as text.
+_TEXT_KINDS = frozenset({"an RTF document", "a web page (HTML)"})
 
 
 class DocumentError(Exception):
@@ -32,6 +63,17 @@ class DocumentError(Exception):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path.name}: {reason}")
+
+
+class UnreadableDocument(DocumentError):
+    """The file exists but cannot be read as what it claims to be; `kind` names the cause for code and tests.
+
+    Kinds: "empty", "encrypted", "truncated", "damaged", "no_pages", "scanned", "no_text", "wrong_type".
+    """
+
+    def __init__(self, path: Path | str, kind: str, reason: str) -> None:
+        self.kind = kind
+        super().__init__(path, reason)
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -46,7 +88,8 @@ def read_text(path: Path) -> str:
     if not path.is_file():
         raise DocumentError(path, "file not found — check the path and try again")
     if path.stat().st_size == 0:
-        raise DocumentError(path, "the file is empty — nothing to read")
+        raise UnreadableDocument(path, "empty", "the file is empty (0 bytes) — nothing to read; upload it again")
+    _check_signature(path, suffix)
     if suffix in TEXT_SUFFIXES:
         text = _read_plain(path)
     elif suffix == ".pdf":
@@ -54,8 +97,64 @@ def read_text(path: Path) -> str:
     else:
         text = _read_docx(path)
     if not text.strip():
-        raise DocumentError(path, "the file contains no text — check it is the right document")
+        raise UnreadableDocument(path, "no_text", "the file contains no text — check it is the right document")
     return text
+
+
+def sniff(head: bytes) -> str | None:
+    """What the first bytes of a file say it is ("a Windows program (.exe or .dll)"), or None if unknown."""
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    start = head.lstrip()[:15].lower()
+    if start.startswith(b"{\\rtf"):
+        return "an RTF document"
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    return None
+
+
+def _check_signature(path: Path, suffix: str) -> None:
+    """Refuse a file whose first bytes contradict its extension, saying what it really is."""
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_WINDOW)
+    kind = sniff(head)
+    if suffix == ".pdf":
+        if b"%PDF-" in head:
+            return
+        if kind is not None:
+            raise _wrong_type(path, kind, "a PDF")
+        raise UnreadableDocument(
+            path, "wrong_type", "the PDF is damaged or not a PDF (it does not start with %PDF) — re-export it"
+        )
+    if suffix == ".docx":
+        if kind == "a ZIP archive or Office file":
+            return
+        if kind is not None:
+            raise _wrong_type(path, kind, "a Word document")
+        raise UnreadableDocument(
+            path, "wrong_type", "not a readable Word document (damaged, or not .docx) — re-save it as .docx"
+        )
+    # Text may happen to start like a signature ("MZ …"); real binaries also hold NUL bytes near the start.
+    if kind == "a PDF":
+        raise _wrong_type(path, kind, "text")
+    if kind is not None and kind not in _TEXT_KINDS and b"\x00" in head:
+        raise UnreadableDocument(
+            path, "wrong_type", f"this looks like a binary file ({kind}), not text — check the file extension"
+        )
+
+
+def _wrong_type(path: Path, kind: str, claimed: str) -> UnreadableDocument:
+    if kind == "a PDF":
+        todo = "rename it to .pdf"
+    elif kind == "a ZIP archive or Office file":
+        todo = "if it is a Word document, rename it to .docx"
+    elif kind in {"an old Office file (.doc or .xls)", "an RTF document"}:
+        todo = "open it in Word and save it as .docx or PDF"
+    else:
+        todo = "check you picked the right file"
+    name = path.suffix.lower()
+    return UnreadableDocument(path, "wrong_type", f"this is {kind}, not {claimed}, despite its {name} name — {todo}")
 
 
 def _unsupported_reason(suffix: str) -> str:
@@ -68,6 +167,12 @@ def _unsupported_reason(suffix: str) -> str:
 
 def _read_plain(path: Path) -> str:
     raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Notepad's "Unicode" is UTF-16 with a byte order mark: full of NUL bytes, but text.
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(path, "the UTF-16 text is damaged — save it as UTF-8") from exc
     if b"\x00" in raw:
         raise DocumentError(path, "this looks like a binary file, not text — check the file extension")
     try:
@@ -83,22 +188,74 @@ def _read_plain(path: Path) -> str:
 
 def _read_pdf(path: Path) -> str:
     import pypdf
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
+    reader: pypdf.PdfReader | None = None
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(path, "the PDF is password-protected — remove the password and try again")
+            raise UnreadableDocument(path, "encrypted", _ENCRYPTED)
+        if len(reader.pages) == 0:
+            raise UnreadableDocument(path, "no_pages", "the PDF has no pages — re-export it from the original")
         pages = [_page_text(page) for page in reader.pages]
     except DocumentError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except FileNotDecryptedError as exc:
+        raise UnreadableDocument(path, "encrypted", _ENCRYPTED) from exc
+    except DependencyError as exc:
+        # AES (Word's and Acrobat's default) needs the optional `cryptography` package; without it pypdf cannot
+        # even check an empty password. An unencrypted file never gets here for text extraction.
+        if reader is None or reader.is_encrypted or _declares_encryption(path):
+            raise UnreadableDocument(path, "encrypted", _ENCRYPTED) from exc
+        raise UnreadableDocument(
+            path, "damaged", "the PDF uses a feature this server cannot read — save it again as plain PDF"
+        ) from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError, RecursionError) as exc:
         # pypdf signals damaged files with a mix of its own and builtin exceptions.
-        raise DocumentError(path, f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it") from exc
+        if _declares_encryption(path):
+            raise UnreadableDocument(path, "encrypted", _ENCRYPTED) from exc
+        if not _has_eof_marker(path):
+            raise UnreadableDocument(
+                path, "truncated", "the PDF is damaged: it is incomplete (cut off) — download or export it again"
+            ) from exc
+        raise UnreadableDocument(
+            path, "damaged", f"the PDF is damaged or not a PDF ({type(exc).__name__}) — re-export it"
+        ) from exc
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text.strip():
-        raise DocumentError(path, f"the PDF has no extractable text (scanned image?) — {_SCANNED_HINT}")
+        if any(_has_images(page) for page in reader.pages):
+            raise UnreadableDocument(
+                path, "scanned", "the PDF has no text layer: it looks scanned; export it with text, or OCR it"
+            )
+        raise UnreadableDocument(path, "scanned", f"the PDF has no extractable text (scanned image?) — {_SCANNED_HINT}")
     return text
+
+
+def _has_eof_marker(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - _HEADER_WINDOW))
+        return b"%%EOF" in handle.read()
+
+
+def _declares_encryption(path: Path) -> bool:
+    """Whether the file's trailer names an /Encrypt dictionary (read as bytes, for files pypdf cannot open)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 64 * 1024))
+        return b"/Encrypt" in handle.read()
+
+
+def _has_images(page: Any, depth: int = 0) -> bool:
+    """Whether a page (or a form it draws, a few levels deep) paints an image: the sign of a scan."""
+    try:
+        objects = page["/Resources"]["/XObject"]
+        for ref in objects.values():
+            item = ref.get_object()
+            subtype = item.get("/Subtype")
+            if subtype == "/Image" or (subtype == "/Form" and depth < 3 and _has_images(item, depth + 1)):
+                return True
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return False
+    return False
 
 
 @dataclass
@@ -179,12 +336,29 @@ def _squash(text: str) -> str:
 def _read_docx(path: Path) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
 
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(path, "not a readable Word document (damaged, or not .docx) — re-save it") from exc
+        return _docx_text(document)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError, zlib.error) as exc:
+        raise _unreadable_docx(path, exc) from exc
+    except SyntaxError as exc:  # lxml's XMLSyntaxError: a damaged part inside the package
+        raise _unreadable_docx(path, exc) from exc
+
+
+def _unreadable_docx(path: Path, exc: Exception) -> UnreadableDocument:
+    # It starts like a ZIP (checked already): no readable ZIP directory, or a member cut short, means truncated.
+    truncated = isinstance(exc, EOFError | zlib.error) or not zipfile.is_zipfile(path)
+    return UnreadableDocument(
+        path,
+        "truncated" if truncated else "damaged",
+        "not a readable Word document (damaged, or not .docx) — re-save it as .docx",
+    )
+
+
+def _docx_text(document: Any) -> str:
+    from docx.table import Table
+
     blocks: list[str] = []
     number = 0
     for item in document.iter_inner_content():
@@ -254,6 +428,25 @@ def _is_document(path: Path, root: Path) -> bool:
 
 
 # --- normalising -------------------------------------------------------------------------------------
+
+# Characters that must not reach the database or a Slack card: NUL (PostgreSQL refuses it), the other C0 and
+# C1 controls (ESC starts terminal escapes), bidi overrides and isolates (they reorder what a reviewer reads,
+# "Trojan Source"), the direction marks (U+200E/U+200F, U+061C) and lone surrogates (not encodable as UTF-8).
+# Newline and tab are kept. The one definition: the Slack sanitiser and the store both use it.
+_UNSAFE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+
+
+def safe_text(text: str) -> str:
+    """Untrusted text made safe to store and show: line breaks become "\\n", unsafe characters go.
+
+    Removes NUL and every other C0/C1 control character except newline and tab, the bidi override and
+    isolate characters (U+202A–U+202E, U+2066–U+2069), the direction marks and lone surrogates; carriage
+    returns, vertical tabs, form feeds and Unicode line separators become newlines. Nothing else changes
+    (pure, idempotent).
+    """
+    return _UNSAFE.sub("", _LINE_BREAKS.sub("\n", text))
+
 
 _CHECKBOX = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 _CHECKED_MARKS = re.compile(r"[✓✔☑☒■▣]")

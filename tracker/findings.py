@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from retrieval.loaders import safe_text
 from retrieval.models import Finding
 from tracker import schema
 from tracker.errors import ConcurrentChange, InvalidInput
@@ -93,11 +94,11 @@ class Findings:
         return schema.Finding(
             inspection_id=inspection_id,
             position=position,
-            number=finding.number,
+            number=_bounded(finding.number, _NUMBER_CHARS),
             kind=finding.kind.value,
-            text=finding.text,
+            text=finding_text(finding.text),
             addressees=[addressee.value for addressee in finding.addressees],
-            due=finding.due,
+            due=_bounded(finding.due, _DUE_CHARS),
             channel_id=channel,
             thread_ts=thread_ts,
             state=ReviewState.AWAITING_DRAFT.value,
@@ -332,7 +333,7 @@ def store_version(
     row = schema.Draft(
         finding_id=finding.id,
         version=(latest.version if latest else 0) + 1,
-        text=draft.text,
+        text=safe_text(draft.text),
         engine=draft.engine,
         sources=list(draft.sources),
         guard_findings=list(draft.guard_findings),
@@ -341,13 +342,33 @@ def store_version(
         rationale=draft.rationale,
         author=author,
         requested_by=requested_by,
-        instruction=instruction,
+        instruction=safe_text(instruction) if instruction is not None else None,
         created_at=store.now(),
         plan=draft.plan,
     )
     session.add(row)
     session.flush()
     return row
+
+
+_NUMBER_CHARS: int = schema.Finding.__table__.c.number.type.length
+_DUE_CHARS: int = schema.Finding.__table__.c.due.type.length
+
+
+def finding_text(text: str) -> str:
+    """A finding's text as stored: unsafe characters removed (`safe_text`); InvalidInput if nothing is left."""
+    cleaned = safe_text(text or "").strip()
+    if not cleaned:
+        raise InvalidInput("The finding's text is empty; paste the recommendation itself.")
+    return cleaned
+
+
+def _bounded(value: str | None, limit: int) -> str | None:
+    """A label or due phrase the parser derived, made safe and cut (with "…") to its column."""
+    if value is None:
+        return None
+    cleaned = " ".join(safe_text(value).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
 def check_expected(latest: schema.Draft | None, expected_version: int | None) -> None:
@@ -416,7 +437,7 @@ def _next_position(session: Session, inspection_id: int) -> int:
 def _key(kind: str, number: str | None, text: str) -> set[tuple[str, ...]]:
     """What makes two findings the same one: the same text (ignoring case and spacing), or the same numbered
     label (e.g. Recommendation 2). An unnumbered label (every "Area for improvement") says nothing."""
-    keys = {("text", " ".join(text.split()).casefold())}
+    keys = {("text", " ".join(safe_text(text).split()).casefold())}
     if number:
         keys.add(("label", kind, number.strip().casefold()))
     return keys

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from retrieval.dates import format_date
+from retrieval.loaders import safe_text
 from retrieval.models import InspectionType
 from tracker import schema
 from tracker.clock import UK
@@ -28,10 +29,13 @@ from tracker.deadlines import (
 from tracker.errors import IllegalTransition, InvalidInput, TrackerError
 from tracker.findings import approval_progress
 from tracker.reminders import normalise_reminder_days
-from tracker.store import Store, enum_value, get_row, required
+from tracker.store import Store, enum_value, get_row
 from tracker.views import InspectionComments, InspectionSummary, InspectionView
 
 MAX_COMMENTS_CHARS = 20_000
+#: The title column's length (schema.Inspection.title); a longer title is refused, never cut or stored as is.
+MAX_TITLE_CHARS: int = schema.Inspection.__table__.c.title.type.length
+MAX_FORCE_CHARS: int = schema.Inspection.__table__.c.force.type.length
 
 
 class DuplicateInspection(TrackerError):
@@ -70,7 +74,8 @@ class Inspections:
         unique: bool = False,
     ) -> InspectionView:
         """A new inspection; with `unique`, DuplicateInspection if the same one (see `same_title`) exists."""
-        title = required(title, "The inspection title")
+        title = checked_title(title)
+        force = _checked_force(force)
         kind = enum_value(InspectionType, inspection_type, "inspection type")
         plan = milestones(published, cc_days, first_drafts_days, reviews_days)
         offsets = normalise_reminder_days(reminder_days)
@@ -80,7 +85,7 @@ class Inspections:
             row = schema.Inspection(
                 title=title,
                 inspection_type=kind.value,
-                force=force.strip(),
+                force=force,
                 published=plan.published,
                 last_day=plan.last_day,
                 cc_comments_due=plan.cc_comments_due,
@@ -216,6 +221,30 @@ class Inspections:
             return view
 
 
+def checked_title(title: str) -> str:
+    """An inspection title as stored: unsafe characters removed, runs of whitespace one space, within the column.
+
+    InvalidInput when it is empty or longer than the column, saying how long it is and what is allowed.
+    """
+    cleaned = " ".join(safe_text(title or "").split())
+    if not cleaned:
+        raise InvalidInput("The inspection title is empty.")
+    if len(cleaned) > MAX_TITLE_CHARS:
+        raise InvalidInput(
+            f"The title is {len(cleaned):,} characters; the longest allowed is {MAX_TITLE_CHARS:,} — shorten it."
+        )
+    return cleaned
+
+
+def _checked_force(force: str) -> str:
+    cleaned = " ".join(safe_text(force or "").split())
+    if len(cleaned) > MAX_FORCE_CHARS:
+        raise InvalidInput(
+            f"The force name is {len(cleaned):,} characters; the longest allowed is {MAX_FORCE_CHARS:,} — shorten it."
+        )
+    return cleaned
+
+
 def no_findings_message(inspection_id: int, title: str) -> str:
     return (
         f"Inspection #{inspection_id} “{title}” has no findings recorded, so there is no response to mark "
@@ -257,7 +286,7 @@ def _audit(view: InspectionView) -> dict[str, Any]:
 
 def _comment_text(text: str, column: str) -> str:
     who = "PCC's" if column == "pcc_comments" else "chief constable's"
-    cleaned = text.strip()
+    cleaned = safe_text(text).strip()
     if not cleaned:
         raise InvalidInput(f"The {who} comments are empty; give the text (or a file holding it).")
     if len(cleaned) > MAX_COMMENTS_CHARS:

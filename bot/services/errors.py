@@ -28,7 +28,11 @@ def describe_error(error: Exception, file_name: str = "") -> tuple[str, str]:
         )
     if isinstance(error, ChatModelError):
         return "The drafting model cannot run.", f"{error} An admin can check it with `responder model`."
-    if isinstance(error, FileFetchError | DocumentError):
+    if isinstance(error, DocumentError):
+        # The reason alone: the file's name is in the first line, and a Slack download is saved as "report.pdf".
+        reason = error.reason[:1].upper() + error.reason[1:]
+        return f"I could not read {where}.", reason if reason.endswith(".") else reason + "."
+    if isinstance(error, FileFetchError):
         return f"I could not read {where}.", str(error)
     if isinstance(error, NoFindingsError):
         return f"I found no findings in {where}.", str(error) + "."

@@ -1,7 +1,9 @@
 """What people type, read the same way by Slack and the command line (pure functions).
 
 `8 Dec 2023 An inspection of …` splits into the date and the title the same way in both, and a pasted
-recommendation is checked and made a finding the same way in both.
+recommendation is checked and made a finding the same way in both. Typed text is untrusted: `safe_text` (NUL,
+control and bidi override characters removed) runs before anything is read from it, and the tracker runs it
+again before anything is stored.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datetime import date
 from drafting.models import MAX_RECOMMENDATION_CHARS
 from retrieval.dates import DateParseError, format_date, parse_date
 from retrieval.findings import make_finding
+from retrieval.loaders import safe_text
 from retrieval.models import Finding, InspectionType
 from tracker.deadlines import DONE_STEPS, RECIPIENT_MARKS
 from tracker.errors import InvalidInput
+from tracker.inspections import checked_title
 
 #: The longest date people type: "Friday 8th of December 2023" is five words.
 MAX_DATE_WORDS = 5
@@ -36,7 +40,7 @@ TYPE_ALIASES = {
 
 def split_date_and_title(text: str) -> tuple[date, str]:
     """`8 Dec 2023 An inspection of …` → (2023-12-08, 'An inspection of …'): the longest leading date wins."""
-    words = text.split()
+    words = safe_text(text or "").split()
     if not words:
         raise InvalidInput("Give the date the report was published, then its title.")
     found: tuple[date, int] | None = None
@@ -55,7 +59,7 @@ def split_date_and_title(text: str) -> tuple[date, str]:
     title = " ".join(words[used:]).strip()
     if not title:
         raise InvalidInput(f"Give the inspection's title after the date ({format_date(published)}).")
-    return published, title
+    return published, checked_title(title)
 
 
 def parse_inspection_type(value: str | InspectionType | None) -> InspectionType:
@@ -120,7 +124,7 @@ class RecommendationTooLong(ValueError):
 
 def recommendation(text: str) -> Finding:
     """A pasted recommendation as a finding, its whitespace collapsed; RecommendationTooLong past the limit."""
-    text = " ".join(text.split())
+    text = " ".join(safe_text(text).split())
     if len(text) > MAX_RECOMMENDATION_CHARS:
         raise RecommendationTooLong(len(text))
     return make_finding(text)

@@ -18,7 +18,7 @@ from slack_bolt import App
 from bot.services.workers import CountingExecutor
 from bot.slack.deps import BotDeps
 from bot.slack.listeners import actions, assistant, commands, files, home, messages, views
-from bot.slack.prefilter import prefilter
+from bot.slack.prefilter import prefilter, slash_command_once
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ def create_app(
         name="responder",
     )
     app.middleware(prefilter(deps.store))
+    app.middleware(slash_command_once(deps.store))  # a replayed signed /hmicfrs body runs nothing
     for register in listeners:
         register(app, deps)
     _ack_unhandled_events(app)

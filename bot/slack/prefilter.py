@@ -2,16 +2,20 @@
 
 It drops bots' messages (ours included) and message edits, and claims each Slack event id in the database so a
 retried delivery (`X-Slack-Retry-Num`), even one reaching another bot instance, never drafts twice.
+
+`slash_command_once` runs a slash command once per signed body: see its docstring.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.payload_utils import is_slash_command
 
 from tracker.repository import Repository
 
@@ -47,6 +51,35 @@ def prefilter(store: Repository) -> Callable[..., BoltResponse | None]:
         return None
 
     return responder_prefilter
+
+
+#: The ack a repeated slash command gets instead of running again.
+ALREADY_HANDLED = {"response_type": "ephemeral", "text": "That command was already handled."}
+
+
+def slash_command_once(store: Repository) -> Callable[..., BoltResponse | None]:
+    """Run each HTTP slash command once: a second delivery of the same signed body is acked and dropped.
+
+    Slack never retries a slash command, and each invocation's body is unique (its `trigger_id`), so an
+    identical body is a replay of a captured request. Bolt's signature check (which runs before any app
+    middleware, so a forged request claims nothing) refuses a timestamp more than 5 minutes from now; within
+    those 5 minutes a replay carries a valid signature, and the claim `slash:<sha256 of the raw body>` in the
+    shared events table (kept 2 hours, see `tracker.events`) turns it away, on any instance. Socket Mode has
+    no signed body to replay and is not checked.
+    """
+
+    def responder_slash_once(req: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        if req.mode != "http" or not is_slash_command(body):
+            next()
+            return None
+        key = "slash:" + hashlib.sha256(req.raw_body.encode("utf-8")).hexdigest()
+        if not store.events.claim(key):
+            log.info("slash command %s repeated with the same signed body; not run again", body.get("command"))
+            return BoltResponse(status=200, body=ALREADY_HANDLED)
+        next()
+        return None
+
+    return responder_slash_once
 
 
 def is_from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:

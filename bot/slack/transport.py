@@ -4,6 +4,11 @@ HTTP mode: events, interactivity and slash commands all POST to `/slack/events`,
 `SlackRequestHandler` verifies each signature and dispatches; `GET /health` answers 200 for a load balancer.
 waitress gives each request a worker from its thread pool, so one slow request never delays another's ack,
 and it refuses bodies over `MAX_BODY_BYTES` before they reach Bolt.
+
+Every request passes `guard_wsgi.guard` before Bolt reads its body (a bad `Content-Length`, an oversized or
+non-UTF-8 body is refused with a 4xx). After any 4xx the connection closes: waitress's own refusals (400, 413)
+always close, and `_ClosingChannel` makes waitress close after an app's 4xx too, so bytes left unread behind a
+refused request are never parsed as the next request on that connection.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import create_server
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
+from waitress.task import WSGITask
+
+from bot.slack.guard_wsgi import CLOSE_CONNECTION, guard
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -33,7 +42,7 @@ BACKLOG = 256
 
 
 def wsgi_app(app: App, path: str = EVENTS_PATH) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
-    """Bolt's WSGI adapter at `path`, plus the health check."""
+    """Bolt's WSGI adapter at `path`, plus the health check, behind the body guard."""
     slack = SlackRequestHandler(app, path=path)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -42,7 +51,25 @@ def wsgi_app(app: App, path: str = EVENTS_PATH) -> Callable[[WSGIEnvironment, St
             return [b"ok"]
         return slack(environ, start_response)
 
-    return application
+    return guard(application, max_body=MAX_BODY_BYTES)
+
+
+class _ClosingTask(WSGITask):
+    """A waitress task that closes the connection after a response the app marked with `CLOSE_CONNECTION`.
+
+    The app cannot say so itself: `Connection` is a hop-by-hop header, which waitress refuses from an app
+    (PEP 3333). Treating the request as if it had said `Connection: close` makes waitress send that header,
+    close once the response is flushed, and drop any request already pipelined behind this one.
+    """
+
+    def build_response_header(self) -> bytes:
+        if self.environ is not None and self.environ.get(CLOSE_CONNECTION):
+            self.request.headers["CONNECTION"] = "close"
+        return super().build_response_header()  # type: ignore[no-any-return]
+
+
+class _ClosingChannel(HTTPChannel):
+    task_class = _ClosingTask
 
 
 class HttpServer:
@@ -59,6 +86,7 @@ class HttpServer:
             ident="responder",
         )
         assert isinstance(server, BaseWSGIServer)  # one host and port: a single listening socket
+        server.channel_class = _ClosingChannel  # type: ignore[misc]
         self._server = server
         self._thread: threading.Thread | None = None
         self._stopping = False

@@ -7,6 +7,7 @@ simulated; request signatures still use real time, as Slack's do.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import threading
@@ -37,6 +38,7 @@ from tests.support.store import FakeClock, draft, findings
 from tracker.repository import Repository
 
 SECRET = "test-signing-secret"
+_TRIGGERS = itertools.count(1)  # a fresh trigger_id per command: a repeated signed body is a replay
 CHANNEL = "C_REVIEWS"
 LEAD = "U_LEAD"
 ADD = f"add 8 Dec 2023 {TITLE} <#{CHANNEL}|reviews> --type national"
@@ -68,7 +70,7 @@ class Running:
                 "command": "/hmicfrs",
                 "text": text,
                 "response_url": f"{self.slack_base}/response/commands/T0001/1/abc",
-                "trigger_id": "trigger-1",
+                "trigger_id": f"trigger-{next(_TRIGGERS)}",  # each invocation its own, as in Slack
             }
         )
         response = self.sender.post(body, "application/x-www-form-urlencoded")
@@ -609,7 +611,7 @@ def harness_slash(h: E2E, text: str, user: str, channel: str = CHANNEL) -> dict[
             "command": "/hmicfrs",
             "text": text,
             "response_url": f"{h.slack.base}/response/commands/T0001/1/abc",
-            "trigger_id": "trigger-1",
+            "trigger_id": f"trigger-{next(_TRIGGERS)}",
         }
     )
     response = h.sender.post(body, "application/x-www-form-urlencoded")

@@ -6,11 +6,13 @@ element, 50 blocks per message, 75 per button label). Text that cannot fit is ne
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.slack import constants as c
+from retrieval.loaders import safe_text
 from tracker.clock import format_when
 from tracker.errors import TrackerError
 
@@ -44,6 +46,35 @@ class ButtonRef:
 def escape(text: str) -> str:
     """Slack's three control characters; everything else in mrkdwn is left alone."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: `@channel`, `@here`, `@everyone` written as bare words (any case): Slack can turn them into a broadcast.
+_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone))", re.IGNORECASE)
+
+
+def sanitise(text: str, limit: int | None = None) -> str:
+    """Untrusted text (titles, file names, finding and draft text, model output, comments) made safe for mrkdwn.
+
+    1. Control and bidi characters are removed (`retrieval.loaders.safe_text`, the store's own rule); newlines
+       and tabs stay.
+    2. `&`, `<`, `>` are escaped, so `<!channel>`, `<!here>`, `<@U…>`, `<#C…>`, `<!subteam^…>` and `<url|label>`
+       show as written and never become a mention or a link.
+    3. A bare `@channel` / `@here` / `@everyone` gets a visible space, `@ channel`: readable, never a broadcast,
+       and safe under any Unicode normalisation (an invisible joiner would be a format character, stripped above).
+       The cost is cosmetic: `ops@hereford.example` reads `ops@ hereford.example`.
+
+    With `limit`, the result is at most that long, cut with an ellipsis but never inside an escape.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be positive")
+    safe = _BROADCAST.sub("@ ", escape(safe_text(text)))
+    return truncate(safe, limit) if limit is not None else safe
+
+
+def plain(text: str, limit: int = c.MAX_FALLBACK_TEXT) -> str:
+    """Untrusted text for a message's `text` fallback (the notification): Slack parses it for `<!channel>`,
+    `<@U…>` and `@here` as it does a block, so it is neutralised the same way, and capped at `limit`."""
+    return sanitise(text, limit)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -175,10 +206,10 @@ def refusal_text(error: TrackerError) -> str:
 
 def error_message(problem: str, todo: str, detail: str = "", retry: ButtonRef | None = None) -> MessagePayload:
     """What went wrong and what to do; nothing the user already has is lost. `retry` adds Regenerate."""
-    text = f":warning: *{escape(problem)}*\n{escape(todo)}"
+    text = f":warning: *{sanitise(problem)}*\n{sanitise(todo)}"
     blocks = [section(text, c.BLOCK_ERROR)]
     if detail:
-        blocks.append(context([escape(detail)]))
+        blocks.append(context([sanitise(detail)]))
     if retry is not None:
         value = button_value(retry.finding_id, retry.version)
         blocks.append(
@@ -188,15 +219,12 @@ def error_message(problem: str, todo: str, detail: str = "", retry: ButtonRef | 
                 "elements": [button("Regenerate", c.ACTION_REGENERATE, value)],
             }
         )
-    return MessagePayload(truncate(f"{problem} {todo}", c.MAX_FALLBACK_TEXT), blocks)
+    return MessagePayload(plain(f"{problem} {todo}"), blocks)
 
 
 def progress_message(text: str) -> MessagePayload:
     """A placeholder such as 'Reading report.pdf…', replaced in place when the work is done."""
-    return MessagePayload(
-        truncate(text, c.MAX_FALLBACK_TEXT),
-        [section(f":hourglass_flowing_sand: {escape(text)}", c.BLOCK_PROGRESS)],
-    )
+    return MessagePayload(plain(text), [section(f":hourglass_flowing_sand: {sanitise(text)}", c.BLOCK_PROGRESS)])
 
 
 def notice(text: str) -> MessagePayload:
@@ -205,4 +233,4 @@ def notice(text: str) -> MessagePayload:
 
 
 def refusal(text: str) -> MessagePayload:
-    return MessagePayload(truncate(text, c.MAX_FALLBACK_TEXT), [section(f":no_entry_sign: {escape(text)}")])
+    return MessagePayload(plain(text), [section(f":no_entry_sign: {sanitise(text)}")])

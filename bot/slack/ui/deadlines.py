@@ -12,7 +12,7 @@ from datetime import date
 from bot.services.inspection_desk import DoneResult, InspectionDetail
 from bot.slack import constants as c
 from bot.slack.constants import COMMAND
-from bot.slack.ui.common import Block, MessagePayload, context, escape, section, truncate
+from bot.slack.ui.common import Block, MessagePayload, context, plain, sanitise, section, truncate
 from drafting.pack import PackIncomplete
 from retrieval.dates import format_date
 from tracker.clock import UK
@@ -58,7 +58,7 @@ def days_text(summary: InspectionSummary) -> str:
 
 
 def title_text(view: InspectionView, link: str | None = None) -> str:
-    title = escape(view.title)
+    title = sanitise(view.title)
     return f"<{link}|{title}>" if link else f"*{title}*"
 
 
@@ -72,22 +72,22 @@ def progress_text(view: InspectionView) -> str:
 
 
 def help_message(problem: str | None = None) -> MessagePayload:
-    lead = f":grey_question: {escape(problem)}\n" if problem else ""
+    lead = f":grey_question: {sanitise(problem)}\n" if problem else ""
     text = (
         lead
         + "*Track an HMICFRS inspection against the s.55 deadline:*\n"
-        + "\n".join(f"• {escape(line)}" for line in HELP_LINES)
+        + "\n".join(f"• {sanitise(line)}" for line in HELP_LINES)
     )
-    return MessagePayload(truncate(problem or f"{COMMAND} help", c.MAX_FALLBACK_TEXT), [section(text)])
+    return MessagePayload(plain(problem or f"{COMMAND} help"), [section(text)])
 
 
 def inspection_added(view: InspectionView, today: date, announced_in: str | None) -> MessagePayload:
     where = f" and announced it in <#{announced_in}>" if announced_in else ""
     text = (
         f":white_check_mark: Added inspection #{view.id}{where}: {title_text(view)}\n"
-        f":calendar: {escape(view.deadline_line(today))}"
+        f":calendar: {sanitise(view.deadline_line(today))}"
     )
-    return MessagePayload(f"Added inspection #{view.id}: {view.title}", [section(text)])
+    return MessagePayload(plain(f"Added inspection #{view.id}: {view.title}"), [section(text)])
 
 
 def inspection_announcement(view: InspectionView, today: date, actor: str) -> MessagePayload:
@@ -95,7 +95,7 @@ def inspection_announcement(view: InspectionView, today: date, actor: str) -> Me
     cc_days = (view.cc_comments_due - view.published).days
     lines = [
         f":mega: <@{actor}> started tracking {title_text(view)} (inspection #{view.id}, {view.inspection_type.value}).",
-        f":calendar: {escape(view.deadline_line(today))}",
+        f":calendar: {sanitise(view.deadline_line(today))}",
         f":male-police-officer: Chief constable's comments requested by {format_date(view.cc_comments_due)} "
         f"({cc_days} days after publication, s.55(4)).",
         f":bell: Reminders {', '.join(str(d) for d in view.reminder_days)} days before the last day.",
@@ -104,7 +104,7 @@ def inspection_announcement(view: InspectionView, today: date, actor: str) -> Me
         section("\n".join(lines), c.BLOCK_ANNOUNCE),
         context(["Upload the report in this thread and I will draft an answer to every finding."]),
     ]
-    return MessagePayload(truncate(f"Tracking {view.title}: {view.deadline_line(today)}", 4000), blocks)
+    return MessagePayload(plain(f"Tracking {view.title}: {view.deadline_line(today)}"), blocks)
 
 
 def inspection_list(summaries: Sequence[InspectionSummary]) -> MessagePayload:
@@ -119,11 +119,11 @@ def inspection_list(summaries: Sequence[InspectionSummary]) -> MessagePayload:
         emoji = STATUS_EMOJI[summary.status]
         head = f"{emoji} *#{view.id}* {title_text(view)} · *{days_text(summary)}* · {progress_text(view)}"
         blocks.append(section(head))
-        blocks.append(context([escape(summary.deadline_line)]))
+        blocks.append(context([sanitise(summary.deadline_line)]))
     if len(summaries) > MAX_LISTED:
         blocks.append(context([f"… and {len(summaries) - MAX_LISTED} more: see the App Home tab."]))
     text = "; ".join(f"#{s.inspection.id} {s.inspection.title} ({days_text(s)})" for s in summaries)
-    return MessagePayload(truncate(text, c.MAX_FALLBACK_TEXT), blocks)
+    return MessagePayload(plain(text), blocks)
 
 
 def inspection_detail(detail: InspectionDetail) -> MessagePayload:
@@ -133,9 +133,9 @@ def inspection_detail(detail: InspectionDetail) -> MessagePayload:
     )
     published = format_date(view.published_at.date()) if view.published_at else "not yet"
     lines = [
-        f"*#{view.id}* {title_text(view)} ({view.inspection_type.value}, {escape(view.force)})",
-        f":calendar: {escape(detail.deadline_line)}",
-        f":male-police-officer: {escape(detail.cc_line)}",
+        f"*#{view.id}* {title_text(view)} ({view.inspection_type.value}, {sanitise(view.force)})",
+        f":calendar: {sanitise(detail.deadline_line)}",
+        f":male-police-officer: {sanitise(detail.cc_line)}",
         f"First drafts by {format_date(view.first_drafts_due)} · reviews complete by "
         f"{format_date(view.reviews_complete_due)}",
         f"Reminders: {', '.join(str(d) for d in view.reminder_days)} days before the last day",
@@ -146,16 +146,16 @@ def inspection_detail(detail: InspectionDetail) -> MessagePayload:
     blocks: list[Block] = [section("\n".join(lines))]
     if detail.answers:
         items = [
-            f"{a.finding.label}: {a.finding.state.label}" + (f" (v{a.draft.version})" if a.draft else "")
+            f"{sanitise(a.finding.label)}: {a.finding.state.label}" + (f" (v{a.draft.version})" if a.draft else "")
             for a in detail.answers
         ]
         blocks.append(section(truncate(f"*{progress_text(view)}*\n" + "\n".join(f"• {i}" for i in items), 3000)))
-    return MessagePayload(truncate(f"Inspection #{view.id}: {view.title}", c.MAX_FALLBACK_TEXT), blocks)
+    return MessagePayload(plain(f"Inspection #{view.id}: {view.title}"), blocks)
 
 
 def done_message(result: DoneResult) -> MessagePayload:
     icon = ":tada:" if result.step == "published" and not result.learn_error else ":white_check_mark:"
-    return MessagePayload(truncate(result.message, c.MAX_FALLBACK_TEXT), [section(f"{icon} {escape(result.message)}")])
+    return MessagePayload(plain(result.message), [section(f"{icon} {sanitise(result.message)}")])
 
 
 def reminders_set(view: InspectionView) -> MessagePayload:
@@ -173,12 +173,12 @@ def pack_refused(error: PackIncomplete, view: InspectionView, links: dict[int, s
             f":no_entry_sign: The pack for {title_text(view)} cannot be made: no findings are recorded yet. "
             "Upload the report in the inspection's thread first."
         )
-        return MessagePayload(str(error), [section(text)])
+        return MessagePayload(plain(str(error)), [section(text)])
     blocks = [section(f":no_entry_sign: The pack for {title_text(view)} cannot be exported yet.")]
     if error.missing:
         items = [
-            (f"<{links[m.finding_id]}|{escape(m.label)}>" if m.finding_id in links else escape(m.label))
-            + f": {escape(m.reason)}"
+            (f"<{links[m.finding_id]}|{sanitise(m.label)}>" if m.finding_id in links else sanitise(m.label))
+            + f": {sanitise(m.reason)}"
             for m in error.missing
         ]
         head = (
@@ -187,11 +187,11 @@ def pack_refused(error: PackIncomplete, view: InspectionView, links: dict[int, s
         )
         blocks.append(section(truncate(head + "\n".join(f"• {item}" for item in items), c.MAX_SECTION_TEXT)))
     if error.problems:
-        blocks.append(section("\n".join(f"• {escape(problem)}" for problem in _letter_todo(error.problems, view.id))))
+        blocks.append(section("\n".join(f"• {sanitise(problem)}" for problem in _letter_todo(error.problems, view.id))))
     blocks.append(
         context([f"Or `{COMMAND} pack {view.id} draft` for a watermarked working copy, which is never refused."])
     )
-    return MessagePayload(truncate(str(error), c.MAX_FALLBACK_TEXT), blocks)
+    return MessagePayload(plain(str(error)), blocks)
 
 
 def _letter_todo(problems: list[str], inspection_id: int) -> list[str]:
@@ -214,13 +214,14 @@ def pack_started(view: InspectionView, watermark: bool) -> MessagePayload:
 def pack_comment(view: InspectionView, exported: ExportedPack) -> str:
     formats = "Markdown, Word and PDF" if exported.pdf else "Markdown and Word"
     no_pdf = f" ({exported.pdf_note})" if exported.pdf_note and not exported.pdf else ""
+    title = sanitise(view.title)
     if exported.watermark:
         return (
-            f":warning: Working copy of the response to “{view.title}”: *not approved, not for publication*. "
+            f":warning: Working copy of the response to “{title}”: *not approved, not for publication*. "
             f"{exported.answers} findings, {formats}.{no_pdf}"
         )
     return (
-        f":page_with_curl: The response to “{view.title}”: every one of the {exported.answers} findings has an "
+        f":page_with_curl: The response to “{title}”: every one of the {exported.answers} findings has an "
         f"approved answer with nothing left to confirm. {formats} attached.{no_pdf} "
         f"Last day {format_date(view.last_day)}; once it is "
         f"published, mark it with `{COMMAND} done {view.id} published`."
@@ -238,7 +239,7 @@ def duplicate_refused(first: InspectionView, link: str | None) -> MessagePayload
         f"inspection #{first.id}{where}. Nothing was added; see `{COMMAND} show {first.id}`."
     )
     return MessagePayload(
-        f"Already tracked as inspection #{first.id}: {first.title}; nothing was added.", [section(text)]
+        plain(f"Already tracked as inspection #{first.id}: {first.title}; nothing was added."), [section(text)]
     )
 
 
@@ -246,7 +247,7 @@ def thread_text(thread: ReportThread, link: str | None) -> str:
     started = format_date(thread.last_added.astimezone(UK).date())
     name = f"<{link}|report thread of {started}>" if link else f"report thread of {started}"
     count = f"{thread.findings} finding{'s' if thread.findings != 1 else ''}"
-    return f"{name}: {count}, starting with {escape(thread.first_label)}"
+    return f"{name}: {count}, starting with {sanitise(thread.first_label)}"
 
 
 def attach_which(inspection_id: int, threads: Sequence[tuple[ReportThread, str | None]]) -> MessagePayload:
@@ -277,9 +278,9 @@ def attached(result: AttachResult, view: InspectionView, link: str | None) -> Me
         lines.append(f"Skipped {result.skipped} the inspection already holds (same text or label).")
     if result.thread_adopted:
         lines.append("That thread is now the inspection's thread: the pack and reminders go there.")
-    lines.append(f":calendar: {escape(view.deadline_line())}")
+    lines.append(f":calendar: {sanitise(view.deadline_line())}")
     return MessagePayload(
-        truncate(f"Attached {n} findings to inspection #{view.id}: {view.title}", c.MAX_FALLBACK_TEXT),
+        plain(f"Attached {n} findings to inspection #{view.id}: {view.title}"),
         [section("\n".join(lines))],
     )
 
@@ -288,6 +289,6 @@ def attached_note(result: AttachResult, view: InspectionView, today: date) -> Me
     """Posted in the report's thread, so everyone there sees which inspection its drafts now count towards."""
     text = (
         f":paperclip: These findings now belong to inspection #{view.id} {title_text(view)} "
-        f"({len(result.added)} attached). :calendar: {escape(view.deadline_line(today))}"
+        f"({len(result.added)} attached). :calendar: {sanitise(view.deadline_line(today))}"
     )
-    return MessagePayload(truncate(f"Attached to inspection #{view.id}: {view.title}", 4000), [section(text)])
+    return MessagePayload(plain(f"Attached to inspection #{view.id}: {view.title}"), [section(text)])

@@ -20,9 +20,10 @@ from bot.slack.ui.common import (
     button,
     button_value,
     context,
-    escape,
     mention,
     parse_button_value,
+    plain,
+    sanitise,
     section,
     slack_time,
     split_text,
@@ -101,7 +102,7 @@ class DraftCard(BaseModel):
 
 def highlight(text: str) -> str:
     """Escaped mrkdwn with every [CONFIRM: …] in bold, so the reviewer's eye lands on it."""
-    return PLACEHOLDER.sub(lambda m: f"*{m.group(0)}*", escape(text))
+    return PLACEHOLDER.sub(lambda m: f"*{m.group(0)}*", sanitise(text))
 
 
 def status_line(card: DraftCard) -> str:
@@ -152,13 +153,14 @@ def draft_message(card: DraftCard) -> MessagePayload:
     blocks.append(_sources_block(card.sources, finding.text))
     # A note about the instruction is said once, by the line above the text; the rest are shown as they are.
     if notes := [n for n in card.notes if n not in INSTRUCTION_NOTES]:
-        blocks.append(context([escape(n) for n in notes], c.BLOCK_NOTES))
+        blocks.append(context([sanitise(n) for n in notes], c.BLOCK_NOTES))
     status = [status_line(card), _engine_line(card)]
     if card.busy:
-        status.insert(0, f":hourglass_flowing_sand: {escape(card.busy)}")
+        status.insert(0, f":hourglass_flowing_sand: {sanitise(card.busy)}")
     blocks.append(context(status, c.BLOCK_STATUS))
     blocks.append(_actions_block(card))
-    fallback = truncate(f"{status_line(card)} for {finding.label}: {card.text}", c.MAX_FALLBACK_TEXT)
+    # The status line is the bot's own markup (mentions, date tokens); the label and the text are not.
+    fallback = truncate(f"{status_line(card)} for {plain(finding.label)}: {plain(card.text)}", c.MAX_FALLBACK_TEXT)
     attachment = None if complete else _attachment_text(card)
     blocks = _fit_block_budget(blocks)
     return MessagePayload(fallback, blocks, attachment, f"{_slug(finding.label)}-v{card.version}.md")
@@ -171,7 +173,7 @@ def _placeholders_block(card: DraftCard) -> Block:
         f":warning: *{count} to confirm before approval* (approval is refused until none is left: edit the text, "
         "or confirm one as written)"
     )
-    block = section(bullet_list([escape(p) for p in card.placeholders], head=head), c.BLOCK_PLACEHOLDERS)
+    block = section(bullet_list([sanitise(p) for p in card.placeholders], head=head), c.BLOCK_PLACEHOLDERS)
     if card.state is not ReviewState.APPROVED:
         value = button_value(card.finding_id, card.version)
         block["accessory"] = button("Confirm as written…", c.ACTION_CONFIRM, value)
@@ -182,10 +184,10 @@ def _instruction_block(card: DraftCard) -> Block | None:
     """The change asked for, and whether this version follows it: only an engine that took the instruction
     is said to follow it. The composer writes the plan out and cannot take a free-text instruction."""
     if card.comment and card.state is ReviewState.CHANGES_REQUESTED:
-        return context([f":speech_balloon: Changes requested: _{escape(card.comment)}_"])
+        return context([f":speech_balloon: Changes requested: _{sanitise(card.comment)}_"])
     if not card.instruction:
         return None
-    asked = escape(card.instruction)
+    asked = sanitise(card.instruction)
     if instruction_followed(card.notes):
         return context([f":speech_balloon: This version follows: _{asked}_"])
     this, before = f"v{card.version}", f"v{card.version - 1}" if card.version > 1 else "the version before"
@@ -214,10 +216,10 @@ def _checks_block(card: DraftCard) -> Block:
         return context([head], c.BLOCK_GUARD)
     icon = ":white_check_mark:" if card.grounded else ":no_entry:"
     verdict, _, rest = grounded_line(card.guard, card.grounded).partition(": ")
-    head = f"{icon} *{verdict}*: {escape(rest)}"
+    head = f"{icon} *{verdict}*: {sanitise(rest)}"
     # An unsupported sentence is listed by its words alone: the head line already says what that means.
     items = [
-        f"_“{escape(g.span)}”_" if g.kind in UNGROUNDED else f"*{g.kind.value}*: {escape(g.detail)}"
+        f"_“{sanitise(g.span)}”_" if g.kind in UNGROUNDED else f"*{g.kind.value}*: {sanitise(g.detail)}"
         for g in listed_checks(card.guard)
     ]
     if not items:
@@ -227,12 +229,12 @@ def _checks_block(card: DraftCard) -> Block:
 
 def _finding_block(card: DraftCard) -> Block:
     finding = card.finding
-    meta = [f"Due: {escape(finding.due)}"] if finding.due else []
+    meta = [f"Due: {sanitise(finding.due)}"] if finding.due else []
     meta.append("Addressed to: " + (", ".join(a.value for a in finding.addressees) or "not stated"))
-    where = f" — {escape(card.inspection_title)}" if card.inspection_title else ""
-    head = f"*{finding.label}*{where}\n"
+    where = f" — {sanitise(card.inspection_title)}" if card.inspection_title else ""
+    head = f"*{sanitise(finding.label)}*{where}\n"
     tail = f"\n_{' · '.join(meta)}_"
-    quote = truncate(escape(" ".join(finding.text.split())), c.MAX_SECTION_TEXT - len(head) - len(tail) - 2)
+    quote = truncate(sanitise(" ".join(finding.text.split())), c.MAX_SECTION_TEXT - len(head) - len(tail) - 2)
     return section(f"{head}>{quote}{tail}", c.BLOCK_FINDING)
 
 
@@ -255,16 +257,16 @@ def _plan_block(plan: Plan) -> Block:
     """Each ask with what answers it: the evidence (by id, with its date) or what the office must supply."""
     items = []
     for ask_plan in plan.asks:
-        ask = escape(ask_plan.ask.text)
+        ask = sanitise(ask_plan.ask.text)
         if ask_plan.evidence:
-            found = "; ".join(f"{e.id} ({escape(e.month)}{', dated' if e.stale else ''})" for e in ask_plan.evidence)
+            found = "; ".join(f"{e.id} ({sanitise(e.month)}{', dated' if e.stale else ''})" for e in ask_plan.evidence)
             items.append(f":white_check_mark: {ask}: {found}")
         elif plan.shape is AnswerShape.OTHER_BODY:
             items.append(f":arrow_right: {ask}: addressed to another body")
         else:
             items.append(f":grey_question: {ask}: nothing found, left to confirm")
     items += [
-        f":newspaper: context only, not the force's position ({escape(e.month)}): _{escape(e.text)}_"
+        f":newspaper: context only, not the force's position ({sanitise(e.month)}): _{sanitise(e.text)}_"
         for e in plan.context
     ]
     return section(bullet_list(items, head="*Plan*: what each ask rests on"), c.BLOCK_PLAN)
@@ -285,8 +287,8 @@ def source_text(source: SourceRef, about: str = "", passage_chars: int = 300, pa
     """One source in mrkdwn: its id, evidence or wording only, force, kind, date and document, then the passages
     it gave (a few lines: what the plan took from it, not the start of the chunk)."""
     role = f"*{source_role(source)}* ({source_role_why(source)})"
-    facts = escape(" · ".join(source_facts(source)))
-    quoted = "".join(f"\n> _{escape(truncate(p, passage_chars))}_" for p in source_passages(source, about, passages))
+    facts = sanitise(" · ".join(source_facts(source)))
+    quoted = "".join(f"\n> _{sanitise(truncate(p, passage_chars))}_" for p in source_passages(source, about, passages))
     return f"*{source.ref}* ({source_mark(source)}) {role} · {facts}{quoted}"
 
 
@@ -297,7 +299,7 @@ def stored_sources(items: list[dict[str, Any]]) -> list[SourceRef]:
 
 def _engine_line(card: DraftCard) -> str:
     seconds = f" · {card.seconds:.1f} s" if card.seconds else ""
-    return f"Engine: {escape(card.engine or 'unknown')}{seconds}"
+    return f"Engine: {sanitise(card.engine or 'unknown')}{seconds}"
 
 
 def _actions_block(card: DraftCard) -> Block:
@@ -362,9 +364,9 @@ def _slug(text: str) -> str:
 
 def drafting_placeholder(finding: Finding, status: str = "Drafting…") -> MessagePayload:
     """Posted within a second of the request, then replaced in place by the draft."""
-    quote = truncate(escape(" ".join(finding.text.split())), 600)
-    text = f":hourglass_flowing_sand: *{finding.label}*: {escape(status)}\n>{quote}"
-    return MessagePayload(f"{finding.label}: {status}", [section(text, c.BLOCK_PROGRESS)])
+    quote = truncate(sanitise(" ".join(finding.text.split())), 600)
+    text = f":hourglass_flowing_sand: *{sanitise(finding.label)}*: {sanitise(status)}\n>{quote}"
+    return MessagePayload(plain(f"{finding.label}: {status}"), [section(text, c.BLOCK_PROGRESS)])
 
 
 def build_card(
@@ -424,8 +426,8 @@ def build_card(
 def _confirmation(draft: DraftView, review: ReviewView) -> str:
     """`[CONFIRM: …] confirmed as written by @U: note` as mrkdwn (the marker is named in the version's rationale)."""
     marker = next(iter(PLACEHOLDER.findall(draft.rationale)), "A placeholder")
-    note = f": “{escape(review.comment)}”" if review.comment else ""
-    return f"{escape(marker)} confirmed as written by {mention(review.reviewer)}{note}"
+    note = f": “{sanitise(review.comment)}”" if review.comment else ""
+    return f"{sanitise(marker)} confirmed as written by {mention(review.reviewer)}{note}"
 
 
 def _plan(stored: dict[str, Any] | None) -> Plan | None:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.slack import constants as c
-from bot.slack.ui.common import Block, button, context, escape, section, slack_time
+from bot.slack.ui.common import Block, button, context, sanitise, section, slack_time
 from bot.slack.ui.deadlines import STATUS_EMOJI, days_text, progress_text, title_text
 from retrieval.dates import format_date
 from tracker.clock import UK
@@ -99,7 +99,7 @@ def awaiting_blocks(awaiting: Sequence[AwaitingDraft], rows: Sequence[HomeRow], 
             last_inspection = item.inspection_id
             blocks.append(context([_inspection_line(item, summaries.get(item.inspection_id or -1), today)]))
         confirm = f" · {item.to_confirm} to confirm" if item.to_confirm else ""
-        block = section(f"*{escape(item.label)}* · v{item.version}{confirm}")
+        block = section(f"*{sanitise(item.label)}* · v{item.version}{confirm}")
         if item.link:
             block["accessory"] = {
                 **button("Open", ACTION_HOME_OPEN_DRAFT, str(item.finding_id)),
@@ -113,11 +113,11 @@ def awaiting_blocks(awaiting: Sequence[AwaitingDraft], rows: Sequence[HomeRow], 
 
 def _inspection_line(item: AwaitingDraft, summary: InspectionSummary | None, today: date) -> str:
     if summary is None:
-        return f"*{escape(item.inspection_title or 'No inspection')}*"
+        return f"*{sanitise(item.inspection_title or 'No inspection')}*"
     view = summary.inspection
-    parts = [f"*#{view.id} {escape(view.title)}*", f"{view.findings_approved}/{view.findings_total} approved"]
+    parts = [f"*#{view.id} {sanitise(view.title)}*", f"{view.findings_approved}/{view.findings_total} approved"]
     if step := next_step(summary, today):
-        parts.append(f"next: {escape(step.describe())}")
+        parts.append(f"next: {sanitise(step.describe())}")
     return " · ".join(parts)
 
 
@@ -159,9 +159,9 @@ def home_view(
             f"*Last day {format_date(view.last_day)}* · *{days_text(summary)}* · {progress_text(view)}"
         )
         blocks.append(section(head, f"{c.BLOCK_HOME_PREFIX}{view.id}"))
-        notes = [escape(summary.deadline_line)]
+        notes = [sanitise(summary.deadline_line)]
         if step := next_step(summary, today):
-            notes.append(f"Next: {escape(step.describe())}")
+            notes.append(f"Next: {sanitise(step.describe())}")
         if view.channel_id and not row.link:
             notes.append(f"<#{view.channel_id}>")
         blocks.append(context(notes))

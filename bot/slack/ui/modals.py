@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.slack import constants as c
-from bot.slack.ui.common import BadPayload, Block, escape, section, split_text, truncate
+from bot.slack.ui.common import BadPayload, Block, sanitise, section, split_text, truncate
 from bot.slack.ui.draft_card import source_text
 from drafting.models import SourceRef
 
@@ -51,7 +51,7 @@ def request_changes_modal(ctx: ModalContext, label: str) -> Block:
         "submit": {"type": "plain_text", "text": "Redraft"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            section(f"What should change in *{escape(label)}*, v{ctx.version}? The redraft will follow it."),
+            section(f"What should change in *{sanitise(label)}*, v{ctx.version}? The redraft will follow it."),
             {
                 "type": "input",
                 "block_id": c.INPUT_COMMENT_BLOCK,
@@ -91,7 +91,7 @@ def edit_modal(
     metadata = ctx.dump()
     if len(metadata) > c.MAX_PRIVATE_METADATA:
         raise TooLongToEdit("This draft has too many parts to edit in Slack; paste the new text in the thread")
-    intro = f"Edit *{escape(label)}*, v{ctx.version}. Saving stores a new version for review."
+    intro = f"Edit *{sanitise(label)}*, v{ctx.version}. Saving stores a new version for review."
     if len(parts) > 1:
         intro += f" The text is in {len(parts)} parts because Slack limits each box to 3,000 characters."
     blocks: list[Block] = [section(_edit_head(intro, label, recommendation, sources))]
@@ -128,8 +128,8 @@ def _edit_head(intro: str, label: str, recommendation: str, sources: Sequence[So
     then as many sources as fit in Slack's 3,000 characters, and how many more the draft's message lists."""
     parts = [intro]
     if recommendation:
-        quote = escape(truncate(" ".join(recommendation.split()), MODAL_RECOMMENDATION_CHARS))
-        parts.append(f"*{escape(label)}*\n>{quote}")
+        quote = sanitise(truncate(" ".join(recommendation.split()), MODAL_RECOMMENDATION_CHARS))
+        parts.append(f"*{sanitise(label)}*\n>{quote}")
     if sources:
         lines = [":mag: *Sources*: *evidence* is the force's own statement; *wording only* is never its position"]
         budget = c.MAX_SECTION_TEXT - sum(len(p) + 2 for p in parts) - len("\n… and 999 more: see the draft's message")
@@ -172,7 +172,7 @@ def confirm_modal(ctx: ModalContext, label: str, markers: list[str]) -> Block:
         for i, marker in enumerate(markers[: c.MAX_OPTIONS])
     ]
     intro = (
-        f"Confirm a placeholder in *{escape(label)}*, v{ctx.version}, as written: the text around it stays as it "
+        f"Confirm a placeholder in *{sanitise(label)}*, v{ctx.version}, as written: the text around it stays as it "
         "is and the marker is removed in a new version. Your note is kept in the audit log. To change the words "
         "instead, use Edit."
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack import constants as c
-from bot.slack.ui.common import Block, MessagePayload, context, escape, section, truncate
+from bot.slack.ui.common import Block, MessagePayload, context, plain, sanitise, section
 from retrieval.dates import format_date
 from tracker.deadlines import explain_deadline
 from tracker.reminders import ReminderKind, ReminderToPost
@@ -35,9 +35,9 @@ def reminder_text(reminder: ReminderToPost) -> str:
 def reminder_message(reminder: ReminderToPost) -> MessagePayload:
     text = reminder_text(reminder)
     # The text carries Slack emoji and `code` already; escaping keeps a title's "<" literal.
-    blocks: list[Block] = [section(escape(text), c.BLOCK_REMINDER)]
+    blocks: list[Block] = [section(sanitise(text), c.BLOCK_REMINDER)]
     hint = f"`{c.COMMAND} show {reminder.inspection_id}` for details"
     if reminder.kind is ReminderKind.OVERDUE:
         hint += f" · `{c.COMMAND} done {reminder.inspection_id} published` once it is out"
     blocks.append(context([hint]))
-    return MessagePayload(truncate(text, c.MAX_FALLBACK_TEXT), blocks)
+    return MessagePayload(plain(text), blocks)

@@ -9,7 +9,17 @@ from datetime import date
 from pydantic import BaseModel
 
 from bot.slack import constants as c
-from bot.slack.ui.common import Block, MessagePayload, bullet_list, context, escape, mention, section, truncate
+from bot.slack.ui.common import (
+    Block,
+    MessagePayload,
+    bullet_list,
+    context,
+    mention,
+    plain,
+    sanitise,
+    section,
+    truncate,
+)
 from retrieval.dates import format_date
 from retrieval.models import Finding, FindingKind, InspectionType
 from tracker.deadlines import explain_deadline
@@ -41,18 +51,18 @@ class Progress(BaseModel):
 def report_summary(summary: ReportSummary, progress: Progress, today: date) -> MessagePayload:
     """Title, findings found, the statutory last day with its one-line rule, and drafting progress."""
     counts = _kind_counts(summary.findings)
-    head = f":page_facing_up: *{escape(summary.title)}*"
+    head = f":page_facing_up: *{sanitise(summary.title)}*"
     facts = [f"Type: {summary.inspection_type.value}"]
     if summary.published:
         facts.append(f"Published: {format_date(summary.published)}")
     if summary.file_name:
-        facts.append(f"File: {escape(summary.file_name)}")
+        facts.append(f"File: {sanitise(summary.file_name)}")
     if summary.inspection_id is not None:
         facts.append(f"Inspection #{summary.inspection_id}")
     lead = f"{head}\n{' · '.join(facts)}\n*Findings found:* {counts}"
     blocks: list[Block] = [section(lead, c.BLOCK_SUMMARY)]
     if summary.published:
-        deadline = f":calendar: {escape(explain_deadline(summary.published, today))}"
+        deadline = f":calendar: {sanitise(explain_deadline(summary.published, today))}"
     else:
         # A slash command does not say which thread it was typed in: `attach` finds this report as the one
         # waiting in the channel (or by its link).
@@ -62,11 +72,10 @@ def report_summary(summary: ReportSummary, progress: Progress, today: date) -> M
             f"`{c.COMMAND} attach <id>` in this thread."
         )
     blocks.append(section(deadline, c.BLOCK_SUMMARY_DEADLINE))
-    items = [f"*{f.label}*: {escape(truncate(' '.join(f.text.split()), 160))}" for f in summary.findings]
+    items = [f"*{sanitise(f.label)}*: {sanitise(truncate(' '.join(f.text.split()), 160))}" for f in summary.findings]
     blocks.append(section(bullet_list(items), f"{c.BLOCK_SUMMARY_FINDINGS_PREFIX}0"))
     blocks.append(context([progress_line(progress)], c.BLOCK_PROGRESS))
-    text = f"{summary.title}: {counts}. {progress_line(progress)}"
-    return MessagePayload(truncate(text, c.MAX_FALLBACK_TEXT), blocks)
+    return MessagePayload(plain(f"{summary.title}: {counts}. {progress_line(progress)}"), blocks)
 
 
 def progress_line(progress: Progress) -> str:
@@ -120,7 +129,7 @@ def review_ready(
         confirm = f" ({to_confirm} need{'s' if to_confirm == 1 else ''} a fact confirmed)"
     who = " ".join(mentions)
     lead = f"{who}: " if who else ""
-    line = f"{lead}{drafts} of “{escape(title)}” {verb} your review{confirm}."
+    line = f"{lead}{drafts} of “{sanitise(title)}” {verb} your review{confirm}."
     where = f" <{link}|Open the report’s summary>" if link else ""
     text = f":mag: {line}{where}"
     return MessagePayload(truncate(line, c.MAX_FALLBACK_TEXT), [section(text, BLOCK_REVIEW_READY)])
@@ -131,20 +140,20 @@ def writing_placeholder(finding: Finding, text: str) -> MessagePayload:
     (escaped, the latest part kept when they outgrow one section), marked as not yet checked."""
     words = len(text.split())
     status = f"Writing… ({words} word{'s' if words != 1 else ''} so far)"
-    quote = truncate(escape(" ".join(finding.text.split())), 300)
-    head = f":writing_hand: *{finding.label}*: {status}\n>{quote}"
-    body = escape(text.strip())
+    quote = truncate(sanitise(" ".join(finding.text.split())), 300)
+    head = f":writing_hand: *{sanitise(finding.label)}*: {status}\n>{quote}"
+    body = sanitise(text.strip())
     room = c.MAX_SECTION_TEXT - 1  # one character for the leading ellipsis
     if len(body) > room:
         raw = text.strip()[-room:]
-        while len(escaped := escape(raw)) > room:  # cut the raw text, so no escape is left in halves
+        while len(escaped := sanitise(raw)) > room:  # cut the raw text, so no escape is left in halves
             raw = raw[len(escaped) - room :]
-        body = "…" + escape(raw)
+        body = "…" + sanitise(raw)
     blocks: list[Block] = [section(head, c.BLOCK_PROGRESS)]
     if body:
         blocks.append(section(body, BLOCK_WRITING))
     blocks.append(context(["Words as the model writes them, not yet checked: the checked draft replaces them."]))
-    return MessagePayload(f"{finding.label}: {status}", blocks)
+    return MessagePayload(plain(f"{finding.label}: {status}"), blocks)
 
 
 def _kind_counts(findings: list[Finding]) -> str:

@@ -1,0 +1,1 @@
+"""Tests for security: untrusted text and requests."""
