@@ -17,6 +17,7 @@ import pytest
 from retrieval.embeddings import MiniLMEmbeddings
 from tests.support.retrieval import CountingEmbeddings
 from tests.support.slack_fake import FakeSlack
+from tests.support.slack_harness import Harness, running_bot
 from tests.support.store import FakeClock, make_repo
 from tracker.repository import Repository
 
@@ -47,3 +48,10 @@ def repo(tmp_path: Path, clock: FakeClock) -> Iterator[Repository]:
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
         yield fake
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Iterator[Harness]:
+    """The real Bolt app over signed HTTP, a loopback fake of Slack's Web API, a SQLite store."""
+    with running_bot(tmp_path) as harness:
+        yield harness
