@@ -17,7 +17,9 @@ class ChatModelError(RuntimeError):
 
 
 class ModelTimeoutError(TimeoutError):
-    """A chat-model call did not answer in time."""
+    """A chat-model call did not answer in time; `worker` is the thread that ran it (now told to stop)."""
+
+    worker: threading.Thread | None = None
 
 
 # The cancel flag of the call running in this thread, set by invoke_with_timeout; the local runtime reads it.
@@ -32,8 +34,10 @@ def invoke_with_timeout(
 ) -> Any:
     """`runnable.invoke(input)`, or ModelTimeoutError after `timeout` seconds.
 
-    The call runs in a daemon worker thread because a local llama.cpp generation cannot be interrupted from
-    outside; on timeout we stop waiting and flag the call, and the local model aborts at its next token.
+    The call runs in a daemon worker thread so the caller can stop waiting at once. On timeout the call's
+    CANCEL flag is set; the local model (`drafting.local_llama`) reads it from llama.cpp's abort callback, so its
+    generation ends within a graph node, even mid prompt evaluation, and frees its core for the next job.
+    Models that ignore the flag (remote providers) are only abandoned; their own client timeout ends them.
     """
     cancel = threading.Event()
     done = threading.Event()
@@ -49,13 +53,16 @@ def invoke_with_timeout(
         finally:
             done.set()
 
-    threading.Thread(target=context.run, args=(work,), name="chat-model-call", daemon=True).start()
+    worker = threading.Thread(target=context.run, args=(work,), name="chat-model-call", daemon=True)
+    worker.start()
     if not done.wait(timeout):
         cancel.set()
-        raise ModelTimeoutError(
+        error = ModelTimeoutError(
             f"the chat model did not answer within {timeout:g} s (RESPONDER_LLM_TIMEOUT). Try again, raise "
             "the timeout, or set RESPONDER_LLM=composer to draft without a model."
         )
+        error.worker = worker
+        raise error
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

@@ -6,6 +6,7 @@ Built lazily because langchain-community and llama-cpp-python are optional extra
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
@@ -43,6 +44,7 @@ def _cached_llama_unlocked(path: str, n_ctx: int, n_threads: int, n_batch: int) 
         )
     except ValueError as exc:
         raise ChatModelError(f"could not load the local model from {path}: {exc}") from exc
+    model.abort_hook = _install_abort_hook(model.client)
     return model
 
 
@@ -63,21 +65,70 @@ def _serial_chat_llama_class() -> type[BaseChatModel]:
 
     class SerialChatLlamaCpp(ChatLlamaCpp):
         call_lock: Any = None
+        abort_hook: Any = None  # an AbortHook shared by copies of this model, as the loaded weights are
 
         def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs):
             cancel = CANCEL.get()
             # llama.cpp contexts are not thread-safe: serialise calls on the same loaded model.
             with self.call_lock or contextlib.nullcontext():
-                if cancel is None or kwargs.get("tool_choice"):
+                if cancel is None:
                     return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
                 if cancel.is_set():
                     raise LocalGenerationCancelledError("the caller stopped waiting before the model was free")
-                # Streamed so an abandoned call can be stopped between tokens (llama.cpp has no other hook:
-                # exceptions raised in its logits-processor callback are swallowed by ctypes).
-                chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-                return generate_from_stream(_until_cancelled(chunks, cancel))
+                with self.abort_hook.watching(cancel) if self.abort_hook else contextlib.nullcontext():
+                    try:
+                        if kwargs.get("tool_choice"):
+                            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+                        # Streamed too, so a cancelled call also ends between tokens without a decode error.
+                        chunks = self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+                        return generate_from_stream(_until_cancelled(chunks, cancel))
+                    except RuntimeError as exc:  # "llama_decode returned 2": the abort hook stopped it
+                        if cancel.is_set() and not isinstance(exc, LocalGenerationCancelledError):
+                            raise LocalGenerationCancelledError(
+                                "the caller stopped waiting for this generation"
+                            ) from exc
+                        raise
 
     return SerialChatLlamaCpp
+
+
+class AbortHook:
+    """Answers llama.cpp's abort callback: has the call now running on this model been cancelled?
+
+    Why a ggml abort callback and not llama-cpp-python's `stopping_criteria` or a check between streamed tokens:
+    those run only after a token is sampled, so they cannot stop the prompt evaluation, which for a long prompt
+    is most of the work (issue 10: a core stayed busy ~28 s after the timeout). llama.cpp polls this callback
+    between graph nodes inside every `llama_decode`, prompt batches included; when it answers True the decode
+    returns 2, llama-cpp-python raises RuntimeError before recording the batch, and the next `eval` drops any
+    half-written KV entries, so the model stays usable. It returns a bool, so nothing is lost to ctypes
+    swallowing exceptions.
+    """
+
+    def __init__(self) -> None:
+        self.cancel: threading.Event | None = None
+
+    def __call__(self, _data: Any = None) -> bool:
+        cancel = self.cancel
+        return cancel is not None and cancel.is_set()
+
+    @contextlib.contextmanager
+    def watching(self, cancel: threading.Event | None) -> Iterator[None]:
+        """Make `cancel` the flag this hook reports while the block runs (calls hold the model's lock)."""
+        self.cancel = cancel
+        try:
+            yield
+        finally:
+            self.cancel = None
+
+
+def _install_abort_hook(client: Any) -> AbortHook:
+    import llama_cpp
+
+    hook = AbortHook()
+    callback = llama_cpp.ggml_abort_callback(hook)
+    hook.c_callback = callback  # type: ignore[attr-defined]  # keep it alive as long as the context uses it
+    llama_cpp.llama_set_abort_callback(client._ctx.ctx, callback, ctypes.c_void_p(0))
+    return hook
 
 
 def _until_cancelled(chunks: Iterator[Any], cancel: threading.Event) -> Iterator[Any]:

@@ -151,6 +151,29 @@ def _who_when(snapshot: ReviewSnapshot) -> str:
     return "".join(parts)
 
 
+class OfficeAction(StrEnum):
+    """What a person does to an inspection on the office's behalf: each one reviewers-only, like approving."""
+
+    PCC_COMMENTS = "pcc_comments"
+    CC_COMMENTS = "cc_comments"
+    EXPORT_PACK = "export_pack"
+    ATTACH = "attach"
+    MARK_DONE = "mark_done"
+
+    @property
+    def phrase(self) -> str:
+        return _OFFICE_PHRASES[self]
+
+
+_OFFICE_PHRASES = {
+    OfficeAction.PCC_COMMENTS: "set the PCC's comments",
+    OfficeAction.CC_COMMENTS: "set the chief constable's comments",
+    OfficeAction.EXPORT_PACK: "export the final pack",
+    OfficeAction.ATTACH: "attach a report to an inspection",
+    OfficeAction.MARK_DONE: "mark a step done",
+}
+
+
 @dataclass(frozen=True)
 class ApprovalPolicy:
     """Who may approve. An empty reviewer set means any person in the channel may (never the bot itself)."""
@@ -181,11 +204,36 @@ class ApprovalPolicy:
         named = people(sorted(self.reviewers))
         return False, f"Only the configured reviewers can approve answers ({named}); ask one of them."
 
-    def can_approve(self, user: str, groups: Iterable[str] = (), draft_author: str | None = None) -> tuple[bool, str]:
+    def can_approve(
+        self,
+        user: str,
+        groups: Iterable[str] = (),
+        draft_author: str | None = None,
+        requester: str | None = None,
+    ) -> tuple[bool, str]:
+        """`draft_author`: who is responsible for the latest version; `requester`: who asked for the finding.
+
+        Without `drafter_may_approve`, neither may approve: the person who asked for an answer never approves
+        any version of it, however many times someone else redrafts it (four eyes).
+        """
         allowed, reason = self.is_reviewer(user, groups)
-        if allowed and not self.drafter_may_approve and draft_author == user:
-            return False, "You wrote or requested this version; someone else must approve it."
+        if allowed and not self.drafter_may_approve:
+            if requester and requester == user:
+                return False, "You asked for this answer; someone else must approve any version of it."
+            if draft_author == user:
+                return False, "You wrote or requested this version; someone else must approve it."
         return allowed, reason
+
+    def may(self, action: OfficeAction, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
+        """Whether `user` may take an office action (comments, the final pack, attach, any `done` step):
+        reviewers only, by the same rule as approving (anyone when no reviewers are configured; never the bot)."""
+        allowed, reason = self.is_reviewer(user, groups)
+        if allowed:
+            return True, reason
+        if not user or user == BOT_AUTHOR:
+            return False, f"Only a person can {action.phrase}."
+        named = people(sorted(self.reviewers))
+        return False, f"Only the configured reviewers can {action.phrase} ({named}); ask one of them."
 
     def can_reopen(self, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
         """Reopening withdraws an approval, so it needs the same standing as giving one."""
@@ -208,13 +256,15 @@ def check_allowed(
     new_text: str | None,
     unconfirmed: tuple[str, ...] = (),
     marker: str | None = None,
+    requester: str | None = None,
 ) -> None:
     """Whether this person may take this action on this version now; raises what to tell them if not.
 
+    `drafter`: who is responsible for the latest version; `requester`: who asked for the finding.
     `unconfirmed`: the `[CONFIRM: …]` markers left in the latest version's text; `marker`: the one to confirm.
     """
     if action is ReviewAction.APPROVE:
-        allowed, reason = policy.can_approve(reviewer, groups, drafter)
+        allowed, reason = policy.can_approve(reviewer, groups, drafter, requester)
         if not allowed:
             raise NotAllowed(reason)
         if unconfirmed:

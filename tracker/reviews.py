@@ -98,6 +98,7 @@ class Reviews:
             decision.new_text,
             unconfirmed,
             decision.marker,
+            requester=finding.requested_by,
         )
         target = latest
         if action in (ReviewAction.EDIT, ReviewAction.CONFIRM):

@@ -41,6 +41,7 @@ class Reviewable:
     draft: AwaitingDraft
     approvers: tuple[str, ...]
     drafter: str | None
+    requester: str | None = None
 
 
 def approvable(state: ReviewState) -> bool:
@@ -105,7 +106,8 @@ class HomeTab:
                     link=reply_link(self.links, finding.channel_id, finding.message_ts, finding.thread_ts),
                 )
                 approvers = current_approvers(finding.state, on_latest)
-                found.append(Reviewable(awaiting, approvers, drafter_of(draft.author, draft.requested_by)))
+                drafter = drafter_of(draft.author, draft.requested_by)
+                found.append(Reviewable(awaiting, approvers, drafter, finding.requested_by))
         return found
 
     def awaiting(self, user: str, reviewable: Sequence[Reviewable]) -> list[AwaitingDraft]:
@@ -117,7 +119,7 @@ class HomeTab:
         return [
             item.draft
             for item in reviewable
-            if user not in item.approvers and policy.can_approve(user, groups, item.drafter)[0]
+            if user not in item.approvers and policy.can_approve(user, groups, item.drafter, item.requester)[0]
         ]
 
     def publish(self, user: str) -> None:

@@ -24,7 +24,7 @@ from tracker.learning import LearnResult, PackIndex, learn_from_published
 from tracker.pack_assembly import ExportedPack, PackLetter, PackStyle, check_complete, export_pack
 from tracker.people import people
 from tracker.repository import Repository
-from tracker.review import BOT_AUTHOR
+from tracker.review import BOT_AUTHOR, OfficeAction
 from tracker.views import AnswerView, InspectionComments, InspectionSummary, InspectionView
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,13 @@ class InspectionDesk:
             raise NotAllowed("Only a person can mark a response published.")
         named = people(sorted(self.repo.policy.reviewers))
         raise NotAllowed(f"Only the configured reviewers can mark a response published ({named}); ask one of them.")
+
+    def check_may(self, action: OfficeAction, user: str, groups: Sequence[str] = ()) -> None:
+        """Comments, the final pack, attaching and `done` steps are reviewers' calls (the approval policy's
+        `may`); NotAllowed naming who may if not. Like `check_may_publish`, only Slack asks this."""
+        allowed, reason = self.repo.policy.may(action, user, groups)
+        if not allowed:
+            raise NotAllowed(reason)
 
     # ── a report uploaded without its publication date, attached to an inspection tracked separately ─────
 

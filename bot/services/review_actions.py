@@ -26,6 +26,9 @@ from tracker.views import FindingView, placeholders_in
 
 log = logging.getLogger(__name__)
 
+NOT_THIS_MESSAGE = "This button does not belong to this message; use the buttons on the answer's own message."
+NOT_THIS_FORM = "This form does not belong to this message; close it and use the answer's own message."
+
 
 @dataclass(frozen=True)
 class Click:
@@ -129,6 +132,14 @@ class ReviewActions:
 
     def _decide(self, click: Click, action: ReviewAction) -> None:
         try:
+            finding = self.store.findings.get(click.finding_id)
+        except TrackerError as refusal:
+            self.tell(click, refusal_text(refusal))
+            return
+        if not _belongs(finding, click.channel, click.message_ts):
+            self._refuse_stranger(click)
+            return
+        try:
             outcome = self.store.reviews.record(
                 click.finding_id,
                 click.user,
@@ -157,6 +168,9 @@ class ReviewActions:
         except TrackerError as problem:
             self.tell(click, refusal_text(problem))
             return None
+        if not _belongs(finding, click.channel, click.message_ts):
+            self._refuse_stranger(click)
+            return None
         if finding.latest_version != click.version:
             self.tell(
                 click,
@@ -169,11 +183,35 @@ class ReviewActions:
             return None
         return finding
 
+    def _refuse_stranger(self, click: Click) -> None:
+        """A click whose channel or message is not the finding's own: refused, and nothing is written anywhere."""
+        log.warning(
+            "finding %s: click by %s from %s/%s refused (not its message)",
+            click.finding_id,
+            click.user,
+            click.channel,
+            click.message_ts,
+        )
+        self.tell(click, NOT_THIS_MESSAGE)
+
+    def _stranger_form(self, ctx: ModalContext, user: str) -> Submitted | None:
+        """A refusal when the modal's message is not the finding's own (or the finding is gone), else None."""
+        try:
+            finding = self.store.findings.get(ctx.finding_id)
+        except TrackerError as refusal:
+            return Submitted(refusal_text(refusal))
+        if _belongs(finding, ctx.channel, ctx.message_ts):
+            return None
+        log.warning("finding %s: form by %s from %s/%s refused", ctx.finding_id, user, ctx.channel, ctx.message_ts)
+        return Submitted(NOT_THIS_FORM)
+
     # ── modal submissions ────────────────────────────────────────────────────────────────────────────────
 
     def submit_request_changes(self, ctx: ModalContext, user: str, comment: str) -> Submitted:
         if not comment:
             return Submitted("Say what should change: the redraft follows your comment.")
+        if stranger := self._stranger_form(ctx, user):
+            return stranger
         if self.drafts.is_drafting(ctx.finding_id):
             # Inside the modal: the words say what to do there, after the new version is posted.
             return Submitted("A new version is being drafted right now; wait for it, then ask for changes on it.")
@@ -194,6 +232,8 @@ class ReviewActions:
         """One placeholder vouched for as written: a new version without it, the note in the audit log."""
         if index is None:
             return Submitted("Choose the placeholder you have confirmed.")
+        if stranger := self._stranger_form(ctx, user):
+            return stranger
         latest = self.store.drafts.latest(ctx.finding_id)
         markers = placeholders_in(latest.text) if latest else []
         if latest is None or latest.version != ctx.version or index >= len(markers):
@@ -221,6 +261,8 @@ class ReviewActions:
     def submit_edit(self, ctx: ModalContext, user: str, text: str) -> Submitted:
         if not text:
             return Submitted("The text is empty; type the full answer you want to keep.")
+        if stranger := self._stranger_form(ctx, user):
+            return stranger
         try:
             self.store.reviews.record(
                 ctx.finding_id, user, (), ReviewAction.EDIT, expected_version=ctx.version, new_text=text
@@ -233,6 +275,14 @@ class ReviewActions:
             self.changed()
 
         return Submitted(then=show_and_notify)
+
+
+def _belongs(finding: FindingView, channel: str, message_ts: str) -> bool:
+    """Whether a click or form came from the finding's own stored message (channel and ts both)."""
+    return bool(finding.channel_id and finding.message_ts) and (channel, message_ts) == (
+        finding.channel_id,
+        finding.message_ts,
+    )
 
 
 def _context(click: Click) -> ModalContext:

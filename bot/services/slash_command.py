@@ -34,6 +34,7 @@ from tracker.deadlines import DONE_STEPS
 from tracker.errors import InvalidInput, TrackerError
 from tracker.findings import ReportThread
 from tracker.inspections import DuplicateInspection
+from tracker.review import OfficeAction
 from tracker.views import InspectionView
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,8 @@ class HmicfrsCommand:
         self.poster = poster
         self.home = home
         self.links = links
-        # Who may mark a response published: the approval policy's reviewers, groups resolved like a click's.
+        # Who may publish, export, comment, attach or tick a step off: the approval policy's reviewers, groups
+        # resolved like a click's.
         self.reviewers = reviewers or ReviewerDirectory(poster.client, desk.repo.policy.reviewers)
         self._handlers: dict[str, Callable[[SlashCommand, str, Reply], None]] = {
             "add": self.add,
@@ -277,6 +279,8 @@ class HmicfrsCommand:
         inspection_id, step = parse_id(parts[0]), parse_step(parts[1])
         if step == "published":
             self.desk.check_may_publish(command.user, self.reviewers.groups_of(command.user))
+        else:
+            self._check(OfficeAction.MARK_DONE, command)
         result = self.desk.mark(inspection_id, step, command.user)
         reply(ui.done_message(result))
         if result.step == "published":
@@ -292,6 +296,7 @@ class HmicfrsCommand:
         inspection; when there are several, the report message's link says which.
         """
         request = parse_attach(rest)
+        self._check(OfficeAction.ATTACH, command)
         self.desk.repo.inspections.get(request.inspection_id)  # an unknown id is refused first
         if request.channel and request.thread_ts:
             channel, thread_ts = request.channel, request.thread_ts
@@ -328,6 +333,7 @@ class HmicfrsCommand:
         if len(parts) < 3 or parts[1].lower() not in {"pcc", "cc"}:
             raise InvalidInput(f"Use `{COMMAND} comments <id> pcc <text>` or `{COMMAND} comments <id> cc <text>`.")
         inspection_id, who, text = parse_id(parts[0]), parts[1].lower(), parts[2]
+        self._check(OfficeAction.PCC_COMMENTS if who == "pcc" else OfficeAction.CC_COMMENTS, command)
         if who == "pcc":
             self.desk.set_comments(inspection_id, command.user, pcc=text)
         else:
@@ -337,6 +343,8 @@ class HmicfrsCommand:
 
     def pack(self, command: SlashCommand, rest: str, reply: Reply) -> None:
         request = parse_pack(rest)
+        if not request.watermark:  # a watermarked working copy stays open to everyone
+            self._check(OfficeAction.EXPORT_PACK, command)
         view = self.desk.repo.inspections.get(request.inspection_id)  # read once: the check, the reply, the upload
         watermark, waiver = request.watermark, request.cc_waiver
         try:
@@ -374,6 +382,10 @@ class HmicfrsCommand:
                 )
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────────
+
+    def _check(self, action: OfficeAction, command: SlashCommand) -> None:
+        """NotAllowed (answered ephemerally, naming who may) unless the policy lets this person do it."""
+        self.desk.check_may(action, command.user, self.reviewers.groups_of(command.user))
 
     def _post_to_inspection(
         self,

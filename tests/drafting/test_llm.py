@@ -199,3 +199,51 @@ def test_auto_falls_back_from_an_unavailable_provider_to_the_local_model(tmp_pat
     fake = _ScriptedChatModel(replies=[])
     choice = select_chat_model("auto", tmp_path, timeout=5, provider="mystery:model", loader=FakeLoader(local=fake))
     assert choice.engine == LOCAL_ENGINE and choice.model is fake
+
+
+class _GeneratingChatModel(BaseChatModel):
+    """Generates 'tokens' until the local runtime's abort hook says the call was cancelled (or 30 s pass)."""
+
+    steps: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "generating"
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs):
+        from drafting.local_llama import AbortHook
+
+        hook = AbortHook()  # what llama.cpp polls between graph nodes, fed the same per-call flag
+        with hook.watching(llm.CANCEL.get()):
+            ends = time.perf_counter() + 30
+            while time.perf_counter() < ends:
+                if hook():
+                    raise RuntimeError("llama_decode returned 2")
+                self.steps += 1
+                time.sleep(0.005)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content="too late"))])
+
+
+def test_a_timeout_stops_the_generating_thread() -> None:
+    fake = _GeneratingChatModel()
+    with pytest.raises(ModelTimeoutError) as caught:
+        invoke_with_timeout(fake, "draft", timeout=0.2)
+    worker = caught.value.worker
+    assert worker is not None and worker.name == "chat-model-call"
+    worker.join(1.0)
+    assert not worker.is_alive(), "the abandoned generation kept running"
+    steps = fake.steps
+    time.sleep(0.05)
+    assert fake.steps == steps > 0  # it really was generating, and it stopped
+
+
+def test_abort_hook_reports_only_the_watched_call() -> None:
+    from drafting.local_llama import AbortHook
+
+    hook, cancel = AbortHook(), threading.Event()
+    assert hook() is False
+    with hook.watching(cancel):
+        assert hook() is False
+        cancel.set()
+        assert hook() is True
+    assert hook() is False  # a finished call's flag no longer aborts the next one

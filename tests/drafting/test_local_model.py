@@ -254,3 +254,29 @@ def test_real_model_writes_the_demo_draft_from_the_bundled_corpus(local_chat, mo
     assert "problem profile" not in draft.text  # the CSE report's answers are on another matter
     assert draft.plan is not None and draft.plan.context  # the 2018 news report: context, not the force's words
     assert not any(c.text in draft.text for c in draft.plan.context)
+
+
+@pytest.mark.slow
+def test_real_model_stops_generating_when_the_timeout_fires(local_chat) -> None:
+    """Issue 10: after the timeout the generation itself ends (even mid prompt evaluation), freeing its core."""
+    import time
+
+    from langchain_core.messages import HumanMessage
+
+    from drafting.llm import ModelTimeoutError, invoke_with_timeout
+
+    long_prompt = "Summarise this text. " + " ".join(
+        f"Sentence {i} says officers should record the child's views and any risks of exploitation." for i in range(180)
+    )  # ~3 300 tokens: tens of seconds of prompt evaluation on two threads
+    with pytest.raises(ModelTimeoutError) as caught:
+        invoke_with_timeout(local_chat.model, [HumanMessage(long_prompt)], timeout=1.0)
+    worker = caught.value.worker
+    assert worker is not None
+    started = time.perf_counter()
+    while worker.is_alive() and time.perf_counter() - started < 3.0:
+        time.sleep(0.01)
+    assert not worker.is_alive(), "the local model kept generating after the timeout"
+
+    short = local_chat.model.model_copy(update={"max_tokens": 16})
+    reply = invoke_with_timeout(short, [HumanMessage("Reply with the single word: ready")], timeout=60)
+    assert reply.content.strip()

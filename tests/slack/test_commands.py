@@ -510,8 +510,10 @@ def test_done_published_is_refused_for_a_non_reviewer_and_while_no_finding_is_re
     running.store.findings.add(inspection_id, findings())
     assert "marked published" in text_of(running.slash(f"done {inspection_id} published", user=REVIEWER))
     assert running.store.inspections.get(inspection_id).published_at == at(2023, 12, 10)
-    # Sending is not a reviewer's call: anyone may tick it off.
-    assert "sent to HMICFRS" in text_of(running.slash(f"done {inspection_id} sent-hmicfrs"))
+    # Every `done` step is a reviewer's call (issue 10), sending included.
+    refused = text_of(running.slash(f"done {inspection_id} sent-hmicfrs"))
+    assert f"Only the configured reviewers can mark a step done (<@{REVIEWER}>)" in refused
+    assert "sent to HMICFRS" in text_of(running.slash(f"done {inspection_id} sent-hmicfrs", user=REVIEWER))
 
 
 def test_a_published_inspection_stays_listed_and_on_app_home_until_sent_to_both(
@@ -648,7 +650,9 @@ def test_a_report_uploaded_without_a_date_says_attach_and_attach_adopts_its_thre
         refused = text_of(harness_slash(h, f"done {inspection.id} published", E2E_REVIEWER))
         assert "has no findings recorded" in refused
 
-        reply = text_of(harness_slash(h, f"attach {inspection.id}", "U_LEAD"))
+        refused = text_of(harness_slash(h, f"attach {inspection.id}", "U_LEAD"))
+        assert "Only the configured reviewers can attach a report to an inspection" in refused
+        reply = text_of(harness_slash(h, f"attach {inspection.id}", GROUP_MEMBER))
         link = f"https://pcc-office.slack.com/archives/{CHANNEL}/p{event['ts'].replace('.', '')}"
         assert f"Attached 3 findings from <{link}|the report's thread>" in reply
         assert "now the inspection's thread" in reply

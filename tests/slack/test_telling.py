@@ -207,6 +207,15 @@ def test_a_draft_the_viewer_already_approved_is_not_listed_for_them() -> None:
     assert home.awaiting("U_STRANGER", reviewable) == []
 
 
+def test_who_asked_for_a_finding_is_not_offered_it_after_someone_else_redrafts_it() -> None:
+    policy = ApprovalPolicy.of(["U1", "U_ASKER"], drafter_may_approve=False)
+    home = HomeTab(SimpleNamespace(repo=SimpleNamespace(policy=policy)), poster=None, links=None)  # type: ignore[arg-type]
+    item = AwaitingDraft(finding_id=1, label="Recommendation 1", version=2)
+    redrafted_by_u1 = [Reviewable(item, approvers=(), drafter="U1", requester="U_ASKER")]
+    assert home.awaiting("U_ASKER", redrafted_by_u1) == []  # the approval would be refused: four eyes
+    assert home.awaiting("U1", redrafted_by_u1) == []  # U1 is responsible for v2
+
+
 def inspection_summary(today: date, **fields: Any) -> InspectionSummary:
     published = date(2025, 3, 4)
     values: dict[str, Any] = {

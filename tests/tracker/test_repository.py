@@ -324,14 +324,17 @@ def test_edit_creates_a_version_by_the_editor(repo: Repository) -> None:
 
 
 def test_drafter_may_not_approve_own_version_when_configured(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path, ApprovalPolicy.of(["U_REV1", "U_REV2"], drafter_may_approve=False))
+    repo = make_repo(tmp_path, ApprovalPolicy.of(["U_REV1", "U_REV2", "U_REV3"], drafter_may_approve=False))
     finding_id = _drafted_finding(repo, requested_by="U_REV1")
     with pytest.raises(NotAllowed, match="someone else must approve"):
         repo.reviews.record(finding_id, "U_REV1", action="approve")
     repo.reviews.record(finding_id, "U_REV2", action="edit", new_text="Better wording", expected_version=1)
     with pytest.raises(NotAllowed, match="someone else must approve"):
         repo.reviews.record(finding_id, "U_REV2", action="approve", expected_version=2)
-    assert repo.reviews.record(finding_id, "U_REV1", action="approve", expected_version=2).finding.approved
+    # Who asked for the finding never approves any version of it, not only the ones they asked for.
+    with pytest.raises(NotAllowed, match="You asked for this answer"):
+        repo.reviews.record(finding_id, "U_REV1", action="approve", expected_version=2)
+    assert repo.reviews.record(finding_id, "U_REV3", action="approve", expected_version=2).finding.approved
 
 
 def test_n_approvals_by_distinct_reviewers(tmp_path: Path) -> None:
