@@ -3,17 +3,14 @@ off; four eyes on approval (whoever asked for a finding never approves it); a cl
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
 from bot.slack import constants as c
-from tests.support.slack_fake import APP_ID, TEAM_ID
 from tests.support.slack_harness import (
     ASKER,
     CHANNEL,
@@ -32,26 +29,11 @@ from tracker.people import name_people
 from tracker.review import ApprovalPolicy, OfficeAction, ReviewState
 
 OTHER_CHANNEL = "C_OTHER"
-_TRIGGERS = itertools.count(1)
 
 
 def slash(h: Harness, text: str, user: str, channel: str = CHANNEL) -> str:
     """A signed `/hmicfrs` request; the ack's (ephemeral) text."""
-    body = urlencode(
-        {
-            "team_id": TEAM_ID,
-            "api_app_id": APP_ID,
-            "channel_id": channel,
-            "user_id": user,
-            "command": "/hmicfrs",
-            "text": text,
-            "response_url": f"{h.slack.base}/response/commands/T0001/1/abc",
-            "trigger_id": f"roles-trigger-{next(_TRIGGERS)}",
-        }
-    )
-    response = h.sender.post(body, "application/x-www-form-urlencoded")
-    assert response.status == 200 and response.seconds < 3.0, response.body
-    reply = json.loads(response.body) if response.body else {}
+    reply = h.slash(text, user, channel)
     return str(reply.get("text", "")).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -20,7 +20,8 @@ from bot.slack.ui.deadlines import inspection_added, inspection_announcement, in
 from bot.slack.ui.draft_card import DraftCard, draft_message, drafting_placeholder
 from bot.slack.ui.reminders import reminder_message
 from bot.slack.ui.report import Progress, ReportSummary, report_summary, review_ready, writing_placeholder
-from retrieval.models import Finding, InspectionType
+from retrieval.models import Finding
+from tests.support.views import inspection_view
 from tracker.deadlines import deadline_status, explain_deadline, statutory_last_day
 from tracker.reminders import ReminderKind, ReminderToPost
 from tracker.review import ReviewState
@@ -177,28 +178,7 @@ def finding(text: str = "The force should <!here> improve its problem profiles."
 
 
 def view(title: str, number: int = 1) -> InspectionView:
-    return InspectionView(
-        id=number,
-        title=title,
-        inspection_type=InspectionType.PEEL,
-        force="Northumbria",
-        published=PUBLISHED,
-        last_day=statutory_last_day(PUBLISHED),
-        cc_comments_due=PUBLISHED,
-        first_drafts_due=PUBLISHED,
-        reviews_complete_due=PUBLISHED,
-        reminder_days=(28, 7),
-        channel_id="C1",
-        thread_ts=None,
-        status="open",
-        published_at=None,
-        sent_hmicfrs_at=None,
-        sent_home_office_at=None,
-        created_by="U1",
-        created_at=datetime(2023, 12, 1, tzinfo=UTC),
-        findings_total=4,
-        findings_approved=1,
-    )
+    return inspection_view(number, title, PUBLISHED, reminder_days=(28, 7))
 
 
 def inspection_summary(title: str, number: int = 1) -> InspectionSummary:

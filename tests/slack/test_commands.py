@@ -7,7 +7,6 @@ simulated; request signatures still use real time, as Slack's do.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import re
 import threading
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from docx import Document
@@ -30,15 +28,13 @@ from bot.slack.app import SlackBot
 from bot.slack.transport import HttpServer
 from retrieval.models import Finding, FindingKind
 from tests.support.inspections import ANSWERS, REVIEWER, TITLE, approve_all
-from tests.support.slack_fake import APP_ID, TEAM_ID, FakeSlack, SlackSender, iter_texts
+from tests.support.slack_fake import FakeSlack, SlackSender, iter_texts
 from tests.support.slack_harness import GROUP_MEMBER, REPORT_TEXT, running_bot
 from tests.support.slack_harness import REVIEWER as E2E_REVIEWER
-from tests.support.slack_harness import Harness as E2E
 from tests.support.store import FakeClock, draft, findings
 from tracker.repository import Repository
 
 SECRET = "test-signing-secret"
-_TRIGGERS = itertools.count(1)  # a fresh trigger_id per command: a repeated signed body is a replay
 CHANNEL = "C_REVIEWS"
 LEAD = "U_LEAD"
 ADD = f"add 8 Dec 2023 {TITLE} <#{CHANNEL}|reviews> --type national"
@@ -57,26 +53,7 @@ class Running:
     slack_base: str
 
     def slash(self, text: str, user: str = LEAD, channel: str = CHANNEL) -> dict[str, Any]:
-        """A signed `/hmicfrs` request; returns the ack body (the ephemeral reply), which must come at once."""
-        body = urlencode(
-            {
-                "token": "legacy-verification-token",
-                "team_id": TEAM_ID,
-                "api_app_id": APP_ID,
-                "channel_id": channel,
-                "channel_name": "reviews",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": "/hmicfrs",
-                "text": text,
-                "response_url": f"{self.slack_base}/response/commands/T0001/1/abc",
-                "trigger_id": f"trigger-{next(_TRIGGERS)}",  # each invocation its own, as in Slack
-            }
-        )
-        response = self.sender.post(body, "application/x-www-form-urlencoded")
-        assert response.status == 200, response.body
-        assert response.seconds < 3.0, "Slack needs the ack within 3 seconds"
-        return json.loads(response.body) if response.body else {}
+        return self.sender.slash(text, user, channel, self.slack_base)
 
     def sweeper(self, clock: FakeClock, instance_id: str) -> ReminderSweeper:
         return ReminderSweeper(self.store, self.bot.deps.poster, clock, instance_id=instance_id)
@@ -603,24 +580,6 @@ def test_attach_picks_the_one_waiting_report_or_asks_for_its_link_and_is_audited
 # ── a report uploaded without its date, end to end ───────────────────────────────────────────────────────
 
 
-def harness_slash(h: E2E, text: str, user: str, channel: str = CHANNEL) -> dict[str, Any]:
-    body = urlencode(
-        {
-            "team_id": TEAM_ID,
-            "api_app_id": APP_ID,
-            "channel_id": channel,
-            "user_id": user,
-            "command": "/hmicfrs",
-            "text": text,
-            "response_url": f"{h.slack.base}/response/commands/T0001/1/abc",
-            "trigger_id": f"trigger-{next(_TRIGGERS)}",
-        }
-    )
-    response = h.sender.post(body, "application/x-www-form-urlencoded")
-    assert response.status == 200 and response.seconds < 3.0, response.body
-    return json.loads(response.body) if response.body else {}
-
-
 def test_a_report_uploaded_without_a_date_says_attach_and_attach_adopts_its_thread(tmp_path: Path) -> None:
     undated = REPORT_TEXT.replace("Published: 4 March 2025\n", "")
     with running_bot(tmp_path) as h:
@@ -647,12 +606,12 @@ def test_a_report_uploaded_without_a_date_says_attach_and_attach_adopts_its_thre
         inspection = h.store.inspections.create(
             "How well the police respond to missing children", date(2025, 3, 4), "PEEL", "Northumbria", None, "U_LEAD"
         )
-        refused = text_of(harness_slash(h, f"done {inspection.id} published", E2E_REVIEWER))
+        refused = text_of(h.slash(f"done {inspection.id} published", E2E_REVIEWER))
         assert "has no findings recorded" in refused
 
-        refused = text_of(harness_slash(h, f"attach {inspection.id}", "U_LEAD"))
+        refused = text_of(h.slash(f"attach {inspection.id}", "U_LEAD"))
         assert "Only the configured reviewers can attach a report to an inspection" in refused
-        reply = text_of(harness_slash(h, f"attach {inspection.id}", GROUP_MEMBER))
+        reply = text_of(h.slash(f"attach {inspection.id}", GROUP_MEMBER))
         link = f"https://pcc-office.slack.com/archives/{CHANNEL}/p{event['ts'].replace('.', '')}"
         assert f"Attached 3 findings from <{link}|the report's thread>" in reply
         assert "now the inspection's thread" in reply
@@ -661,5 +620,5 @@ def test_a_report_uploaded_without_a_date_says_attach_and_attach_adopts_its_thre
         assert [e.action for e in h.store.audit.events("inspection", inspection.id)] == ["create", "attach_thread"]
 
         # A member of the reviewer group may mark it published now that it has findings.
-        assert "marked published" in text_of(harness_slash(h, f"done {inspection.id} published", GROUP_MEMBER))
+        assert "marked published" in text_of(h.slash(f"done {inspection.id} published", GROUP_MEMBER))
         h.wait_idle()

@@ -7,7 +7,6 @@ labelled follow-up into a new finding; and the signed-request harness runs the w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
@@ -18,39 +17,14 @@ from bot.services.conversations import Conversations
 from bot.slack.inbound import Inbound, Surface, pick_follow_up
 from retrieval.models import FindingKind
 from tests.support.slack_harness import CHANNEL, RECOMMENDATION, REPORT_TEXT, Harness, texts
+from tests.support.views import finding_view as finding
 from tracker import schema
-from tracker.review import ReviewState
 from tracker.views import FindingView
 
-NOW = datetime(2025, 1, 1, tzinfo=UTC)
 REC, AFI, COC = FindingKind.RECOMMENDATION, FindingKind.AREA_FOR_IMPROVEMENT, FindingKind.CAUSE_OF_CONCERN
 ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 # Hypothesis runs are bounded so the fast suite stays fast; no deadline, as CI machines vary.
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def finding(
-    id: int, number: str | None, kind: FindingKind = REC, position: int | None = None, text: str = ""
-) -> FindingView:
-    return FindingView(
-        id=id,
-        inspection_id=1,
-        position=id if position is None else position,
-        number=number,
-        kind=kind,
-        text=text or "The force should act.",
-        addressees=(),
-        due=None,
-        channel_id="C1",
-        thread_ts="1.1",
-        message_ts=f"2.{id}",
-        state=ReviewState.DRAFTED,
-        version_id=1,
-        latest_version=1,
-        requested_by="U1",
-        created_at=NOW,
-        updated_at=NOW,
-    )
 
 
 def report(*labels: tuple[FindingKind, str | None]) -> list[FindingView]:

@@ -13,9 +13,10 @@ from bot.slack.ui.deadlines import inspection_list
 from bot.slack.ui.home import HomeRow, archive_link, home_view
 from retrieval.models import InspectionType
 from tests.support.slack_fake import iter_texts
+from tests.support.views import inspection_view
 from tracker.deadlines import deadline_status, explain_deadline, statutory_last_day
 from tracker.errors import InvalidInput
-from tracker.views import InspectionSummary, InspectionView
+from tracker.views import InspectionSummary
 
 TODAY = date(2023, 12, 10)
 
@@ -73,28 +74,7 @@ def test_types_and_offsets() -> None:
 
 def summary(number: int, published: date) -> InspectionSummary:
     last_day = statutory_last_day(published)
-    view = InspectionView(
-        id=number,
-        title=f"Inspection {number} <with> & symbols",
-        inspection_type=InspectionType.PEEL,
-        force="Northumbria",
-        published=published,
-        last_day=last_day,
-        cc_comments_due=published,
-        first_drafts_due=published,
-        reviews_complete_due=published,
-        reminder_days=(7,),
-        channel_id="C1",
-        thread_ts=None,
-        status="open",
-        published_at=None,
-        sent_hmicfrs_at=None,
-        sent_home_office_at=None,
-        created_by="U1",
-        created_at=datetime(2023, 12, 1, tzinfo=UTC),
-        findings_total=4,
-        findings_approved=1,
-    )
+    view = inspection_view(number, f"Inspection {number} <with> & symbols", published)
     return InspectionSummary(
         inspection=view,
         days_left=(last_day - TODAY).days,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack import constants as c
-from tests.slack.test_commands import harness_slash, text_of
+from tests.slack.test_commands import text_of
 from tests.support.slack_fake import Call
 from tests.support.slack_harness import CHANNEL, GROUP_MEMBER, REVIEWER, Harness, confirm_everything, texts
 from tracker.review import ReviewState
@@ -113,11 +113,11 @@ def test_an_old_approval_holding_a_placeholder_blocks_the_pack_and_stays_out_of_
         session.execute(
             update(schema.Draft).where(schema.Draft.finding_id == finding_id).values(text=f"Old {PROGRESS}")
         )
-    refused = text_of(harness_slash(h, f"pack {inspection.id}", REVIEWER))
+    refused = text_of(h.slash(f"pack {inspection.id}", REVIEWER))
     assert "cannot be exported" in refused
     assert "approved text still holds [CONFIRM: progress against the timescale" in refused
 
-    harness_slash(h, f"done {inspection.id} published", REVIEWER)
+    h.slash(f"done {inspection.id} published", REVIEWER)
     (announced,) = h.slack.wait_for(  # the inspection has no channel: the announcement comes to the person
         lambda calls: [x for x in calls if x.method == "response_url" and "library" in str(x.get("text"))],
         timeout=60,

@@ -3,7 +3,7 @@ the start-up checks."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -23,32 +23,7 @@ from bot.slack.listeners.messages import route
 from bot.slack.prefilter import is_from_a_bot, is_from_a_person, worth_claiming
 from retrieval.models import FindingKind
 from tests.support.slack_fake import FakeSlack
-from tracker.review import ReviewState
-from tracker.views import FindingView
-
-NOW = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def finding(id: int, number: str | None, kind: FindingKind = FindingKind.RECOMMENDATION) -> FindingView:
-    return FindingView(
-        id=id,
-        inspection_id=1,
-        position=id,
-        number=number,
-        kind=kind,
-        text="The force should act.",
-        addressees=(),
-        due=None,
-        channel_id="C1",
-        thread_ts="1.1",
-        message_ts=f"2.{id}",
-        state=ReviewState.DRAFTED,
-        version_id=1,
-        latest_version=1,
-        requested_by="U1",
-        created_at=NOW,
-        updated_at=NOW,
-    )
+from tests.support.views import finding_view as finding
 
 
 def test_clean_slack_text_removes_the_bot_mention_and_markup() -> None:

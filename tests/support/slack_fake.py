@@ -382,6 +382,7 @@ class SlackSender:
         self.secret = secret
         self._event_ids = itertools.count(1)
         self._ts = itertools.count(1)
+        self._triggers = itertools.count(1)
 
     def next_ts(self) -> str:
         return f"{1_710_000_000 + next(self._ts)}.000100"
@@ -426,6 +427,30 @@ class SlackSender:
             "event_time": int(time.time()),
             "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
         }
+
+    def slash(self, text: str, user: str, channel: str, slack_base: str) -> dict[str, Any]:
+        """A signed `/hmicfrs` request; returns the ack body (the ephemeral reply), which must come at once.
+
+        Each invocation has its own trigger_id, as in Slack: the same signed body twice is a replay."""
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": APP_ID,
+                "channel_id": channel,
+                "channel_name": "reviews",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/hmicfrs",
+                "text": text,
+                "response_url": f"{slack_base}/response/commands/T0001/1/abc",
+                "trigger_id": f"trigger-{next(self._triggers)}",
+            }
+        )
+        response = self.post(body, "application/x-www-form-urlencoded")
+        assert response.status == 200, response.body
+        assert response.seconds < 3.0, "Slack needs the ack within 3 seconds"
+        return json.loads(response.body) if response.body else {}
 
     def interaction(self, payload: dict[str, Any], **kwargs: Any) -> Response:
         body = urlencode({"payload": json.dumps(payload)})

@@ -155,6 +155,10 @@ class Harness:
 
     # --- driving ----------------------------------------------------------------------------------------
 
+    def slash(self, text: str, user: str, channel: str = CHANNEL) -> dict[str, Any]:
+        """A signed `/hmicfrs` request; the ack body (the ephemeral reply)."""
+        return self.sender.slash(text, user, channel, self.slack.base)
+
     def mention(self, text: str = RECOMMENDATION, **kwargs: Any) -> tuple[dict[str, Any], Any]:
         event = self.sender.mention(text, **kwargs)
         return event, self.sender.event(event)
