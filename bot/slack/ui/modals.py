@@ -43,29 +43,50 @@ def parse_modal_context(private_metadata: str) -> ModalContext:
 
 
 def request_changes_modal(ctx: ModalContext, label: str) -> Block:
+    intro = f"What should change in *{sanitise(label)}*, v{ctx.version}? The redraft will follow it."
+    comment = text_input(
+        c.INPUT_COMMENT_BLOCK, c.INPUT_COMMENT_ACTION, "Your comment", "e.g. Mention the MASH audit; shorter"
+    )
+    return modal(c.VIEW_REQUEST_CHANGES, ctx.dump(), "Request changes", "Redraft", [section(intro), comment])
+
+
+def modal(callback_id: str, metadata: str, title: str, submit: str, blocks: list[Block]) -> Block:
+    """A review modal: its submission finds its answer and version again through `metadata`."""
     return {
         "type": "modal",
-        "callback_id": c.VIEW_REQUEST_CHANGES,
-        "private_metadata": ctx.dump(),
-        "title": {"type": "plain_text", "text": truncate("Request changes", c.MAX_MODAL_TITLE)},
-        "submit": {"type": "plain_text", "text": "Redraft"},
+        "callback_id": callback_id,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": truncate(title, c.MAX_MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            section(f"What should change in *{sanitise(label)}*, v{ctx.version}? The redraft will follow it."),
-            {
-                "type": "input",
-                "block_id": c.INPUT_COMMENT_BLOCK,
-                "label": {"type": "plain_text", "text": "Your comment"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": c.INPUT_COMMENT_ACTION,
-                    "multiline": True,
-                    "max_length": c.MAX_INPUT_INITIAL_VALUE,
-                    "placeholder": {"type": "plain_text", "text": "e.g. Mention the MASH audit; shorter"},
-                },
-            },
-        ],
+        "blocks": blocks,
     }
+
+
+def text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    placeholder: str | None = None,
+    initial: str | None = None,
+    optional: bool = False,
+) -> Block:
+    """A multi-line text box of at most Slack's 3,000 characters."""
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": True,
+        "max_length": c.MAX_INPUT_INITIAL_VALUE,
+    }
+    if placeholder:
+        element["placeholder"] = {"type": "plain_text", "text": placeholder}
+    if initial is not None:
+        element["initial_value"] = initial
+    block: Block = {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label}}
+    block["element"] = element
+    if optional:
+        block["optional"] = True
+    return block
 
 
 class TooLongToEdit(ValueError):
@@ -98,29 +119,15 @@ def edit_modal(
     for i, (piece, _) in enumerate(parts):
         label_text = "Draft" if len(parts) == 1 else f"Draft, part {i + 1} of {len(parts)}"
         blocks.append(
-            {
-                "type": "input",
-                "block_id": f"{c.INPUT_EDIT_BLOCK_PREFIX}{i}",
-                "label": {"type": "plain_text", "text": label_text},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": c.INPUT_EDIT_ACTION,
-                    "multiline": True,
-                    "max_length": c.MAX_INPUT_INITIAL_VALUE,
-                    "initial_value": piece,
-                },
-                "optional": len(parts) > 1,
-            }
+            text_input(
+                f"{c.INPUT_EDIT_BLOCK_PREFIX}{i}",
+                c.INPUT_EDIT_ACTION,
+                label_text,
+                initial=piece,
+                optional=len(parts) > 1,
+            )
         )
-    return {
-        "type": "modal",
-        "callback_id": c.VIEW_EDIT,
-        "private_metadata": metadata,
-        "title": {"type": "plain_text", "text": truncate("Edit the draft", c.MAX_MODAL_TITLE)},
-        "submit": {"type": "plain_text", "text": "Save version"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return modal(c.VIEW_EDIT, metadata, "Edit the draft", "Save version", blocks)
 
 
 def _edit_head(intro: str, label: str, recommendation: str, sources: Sequence[SourceRef]) -> str:
@@ -176,40 +183,21 @@ def confirm_modal(ctx: ModalContext, label: str, markers: list[str]) -> Block:
         "is and the marker is removed in a new version. Your note is kept in the audit log. To change the words "
         "instead, use Edit."
     )
-    return {
-        "type": "modal",
-        "callback_id": c.VIEW_CONFIRM,
-        "private_metadata": ctx.dump(),
-        "title": {"type": "plain_text", "text": truncate("Confirm as written", c.MAX_MODAL_TITLE)},
-        "submit": {"type": "plain_text", "text": "Confirm"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            section(intro),
-            {
-                "type": "input",
-                "block_id": c.INPUT_MARKER_BLOCK,
-                "label": {"type": "plain_text", "text": "Placeholder"},
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": c.INPUT_MARKER_ACTION,
-                    "options": options,
-                    **({"initial_option": options[0]} if len(options) == 1 else {}),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": c.INPUT_NOTE_BLOCK,
-                "label": {"type": "plain_text", "text": "How you confirmed it"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": c.INPUT_NOTE_ACTION,
-                    "multiline": True,
-                    "max_length": c.MAX_INPUT_INITIAL_VALUE,
-                    "placeholder": {"type": "plain_text", "text": "e.g. Checked with the custody lead, 3 Dec"},
-                },
-            },
-        ],
+    choice: Block = {
+        "type": "input",
+        "block_id": c.INPUT_MARKER_BLOCK,
+        "label": {"type": "plain_text", "text": "Placeholder"},
+        "element": {
+            "type": "radio_buttons",
+            "action_id": c.INPUT_MARKER_ACTION,
+            "options": options,
+            **({"initial_option": options[0]} if len(options) == 1 else {}),
+        },
     }
+    note = text_input(
+        c.INPUT_NOTE_BLOCK, c.INPUT_NOTE_ACTION, "How you confirmed it", "e.g. Checked with the custody lead, 3 Dec"
+    )
+    return modal(c.VIEW_CONFIRM, ctx.dump(), "Confirm as written", "Confirm", [section(intro), choice, note])
 
 
 def confirmation_from_view(view: Block) -> tuple[int | None, str]:
