@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     required_approvals: int = Field(1, ge=1, description="Approvals needed before an answer is final")
     drafter_may_approve: bool = Field(True, description="Whether the requester may approve their own draft")
 
+    # the durable drafting queue
+    draft_workers: int = Field(2, ge=1, le=16, description="Drafting workers per instance")
+    job_lease_seconds: float = Field(
+        30.0, ge=2, description="How long a drafting job is held without a heartbeat before another worker takes it"
+    )
+
     # deadlines
     chief_constable_days: int = Field(28, ge=1, le=55, description="Days after publication for CC comments")
     reminder_days: Annotated[list[int], NoDecode] = Field(

@@ -6,6 +6,8 @@
     repo.reviews       reviewers' decisions, under `policy`
     repo.reminders     exactly-once reminder claims
     repo.events        exactly-once Slack delivery keys
+    repo.jobs          the durable drafting queue and uploaded reports
+    repo.channels      each channel's classification ceiling
     repo.audit         the append-only audit log
 
 Every method is one transaction and returns plain views, so callers never hold a session.
@@ -17,10 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.audit import AuditLog
+from tracker.channels import Channels
 from tracker.clock import Clock, utc_now
 from tracker.events import Events
 from tracker.findings import Drafts, Findings
 from tracker.inspections import Inspections
+from tracker.jobs import Jobs
 from tracker.reminders import Reminders
 from tracker.review import ApprovalPolicy
 from tracker.reviews import Reviews
@@ -38,6 +42,8 @@ class Repository:
         self.reminders = Reminders(store)
         self.events = Events(store)
         self.audit = AuditLog(store)
+        self.jobs = Jobs(store)
+        self.channels = Channels(store)
 
     @classmethod
     def connect(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -162,6 +163,8 @@ class Draft(Base):
     created_at: Mapped[datetime]
     #: What the version was built from: each ask with its evidence or placeholder (None before revision 0003).
     plan: Mapped[dict[str, Any] | None]
+    #: The protective marking of the highest-marked source the version drew on (revision 0005).
+    marking: Mapped[str] = mapped_column(String(32), default="OFFICIAL", server_default="OFFICIAL")
 
 
 class Review(Base):
@@ -235,3 +238,88 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+JOB_STATES = ("pending", "queued", "running", "done", "failed")
+#: A finding has at most one job in these states: the database, not a process, decides who drafts it.
+ACTIVE_JOB_WHERE = "state IN ('pending', 'queued', 'running')"
+
+
+class ReportRun(Base):
+    """One uploaded report in one channel: what its summary message shows, and the text's hash (no re-uploads)."""
+
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("channel_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    summary_ts: Mapped[str | None] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    inspection_type: Mapped[str] = mapped_column(String(32))
+    published: Mapped[date | None] = mapped_column(Date)
+    file_name: Mapped[str] = mapped_column(String(255))
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    assistant: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class DraftJob(Base):
+    """One drafting job (a mention, one finding of a report, a redraft): the durable queue's row.
+
+    `pending` while its placeholder is being posted, `queued` to be claimed, `running` under a lease that its
+    worker's heartbeat extends; a lease that runs out (a crashed process) makes the job claimable again.
+    `shown` is whether Slack has the outcome; a job done but not shown is posted again by the repair sweep.
+    """
+
+    __tablename__ = "draft_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("state", JOB_STATES), name="state"),
+        Index(
+            "uq_draft_jobs_active",
+            "finding_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_JOB_WHERE),
+            postgresql_where=text(ACTIVE_JOB_WHERE),
+        ),
+        Index(None, "state", "id"),
+        Index(None, "report_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report_runs.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    expected_version: Mapped[int] = mapped_column(Integer)
+    instruction: Mapped[str | None] = mapped_column(Text)
+    note_ts: Mapped[str | None] = mapped_column(String(32))
+    assistant: Mapped[bool] = mapped_column(default=False)
+    first: Mapped[bool] = mapped_column(default=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    shown: Mapped[bool] = mapped_column(default=False)
+    post_error: Mapped[str | None] = mapped_column(String(200))
+    post_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class ChannelSetting(Base):
+    """A channel's classification ceiling, set by an office admin; a channel without a row gets OFFICIAL."""
+
+    __tablename__ = "channel_settings"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ceiling: Mapped[str] = mapped_column(String(32))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime]
