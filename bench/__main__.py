@@ -13,6 +13,7 @@ BENCHES: dict[str, str] = {
     "retrieval": "bench.retrieval_bench",
     "slack": "bench.slack_bench",
     "llm": "bench.llm_bench",
+    "load": "bench.load_bench",
 }
 
 

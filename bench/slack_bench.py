@@ -60,12 +60,17 @@ class Results:
     load: float
 
 
+def _active(h: Harness) -> int:
+    counts = h.store.jobs.counts()
+    return counts["queued"] + counts["running"]
+
+
 def mention_load(h: Harness, mentions: int, busy: int, gap: float) -> tuple[Latencies, Latencies]:
     """Start `busy` drafts, then send mentions one after another while they (and the new ones) draft."""
     for _ in range(busy):
         event, _response = h.mention()
         h.placeholder_for(event)
-    _wait(lambda: h.bot.deps.jobs.pending >= busy, 10, "the busy drafts to start")
+    _wait(lambda: _active(h) >= busy, 10, "the busy drafts to start")
     acks, sent = [], []
     for i in range(mentions):
         event = h.sender.mention(f"{RECOMMENDATION} (request {i})")

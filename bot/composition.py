@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.inspection_desk import InspectionDesk
 from bot.settings import Settings
+from tracker.channels import CeilingPolicy
 from tracker.clock import Clock, utc_now
 from tracker.pack_assembly import PackStyle
 from tracker.repository import Repository
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from retrieval.index import PrecedentIndex
 
 #: Drafting workers: few on purpose, the embedded model shares the machine's two cores.
-DEFAULT_DRAFT_WORKERS = 2
 
 
 class Backends:
@@ -98,6 +98,11 @@ def approval_policy(settings: Settings) -> ApprovalPolicy:
     return ApprovalPolicy.of(settings.reviewers, settings.drafter_may_approve, settings.required_approvals)
 
 
+def ceiling_policy(settings: Settings) -> CeilingPolicy:
+    """Each channel's classification ceiling: the office's upper bound, the configured ones, who may set one."""
+    return CeilingPolicy(settings.max_classification, dict(settings.channel_ceilings), frozenset(settings.admins))
+
+
 def build_core(
     settings: Settings,
     *,
@@ -105,7 +110,9 @@ def build_core(
     store: Repository | None = None,
     backends: Backends | None = None,
 ) -> Core:
-    store = store or Repository.connect(settings.sqlalchemy_url, approval_policy(settings), clock)
+    store = store or Repository.connect(
+        settings.sqlalchemy_url, approval_policy(settings), clock, ceiling_policy(settings)
+    )
     backends = backends or Backends(settings)
     desk = InspectionDesk(
         store,
@@ -121,15 +128,12 @@ def build_core(
 
 
 def make_client(settings: Settings) -> WebClient:
-    """The Web API client: the bot token, Slack's API or `RESPONDER_SLACK_API_URL`, rate-limit retries."""
+    """The Web API client: the bot token, Slack's API or `RESPONDER_SLACK_API_URL` (SlackPoster adds retries)."""
     from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     base = {"base_url": settings.slack_api_url.rstrip("/") + "/"} if settings.slack_api_url else {}
-    client = WebClient(token=token, **base)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return client
+    return WebClient(token=token, **base)
 
 
 def build_slack(
@@ -138,11 +142,11 @@ def build_slack(
     *,
     listeners: Sequence[Register] | None = None,
     token_verification_enabled: bool = True,
-    draft_workers: int = DEFAULT_DRAFT_WORKERS,
+    draft_workers: int | None = None,
 ) -> SlackBot:
     """The Slack app over `core`: every service built once and handed to the listeners."""
     from bot.services.conversations import Conversations
-    from bot.services.draft_queue import DraftingScope, DraftQueue
+    from bot.services.draft_queue import DraftingScope, DraftQueue, QueueSettings
     from bot.services.home_tab import HomeTab
     from bot.services.permalinks import Permalinks
     from bot.services.poster import SlackPoster
@@ -157,10 +161,9 @@ def build_slack(
 
     settings, store, clock = core.settings, core.store, core.clock
     poster = SlackPoster(client or make_client(settings))
-    jobs = JobRunner(draft_workers)
-    drafts = DraftQueue(
-        store, poster, lambda: core.backends.drafter, DraftingScope(settings.force, settings.max_classification), jobs
-    )
+    jobs = JobRunner(2, name="responder-intake")  # reading uploaded reports; drafting has its own workers
+    queue = QueueSettings(workers=draft_workers or settings.draft_workers, lease_seconds=settings.job_lease_seconds)
+    drafts = DraftQueue(store, poster, lambda: core.backends.drafter, DraftingScope(settings.force), queue)
     links = Permalinks(poster.client)
     intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
     reports = ReportIntake(store, poster, drafts, jobs, intake, clock, links=links)
@@ -183,6 +186,8 @@ def build_slack(
         home=home,
         sweeper=ReminderSweeper(store, poster, clock, after_sweep=home.refresh_quietly),
     )
-    return create_app(
+    bot = create_app(
         deps, listeners=listeners or DEFAULT_LISTENERS, token_verification_enabled=token_verification_enabled
     )
+    drafts.start()  # after the app exists: jobs left by a stopped process start drafting now
+    return bot

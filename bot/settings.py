@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.config import RetrievalConfig
@@ -16,6 +16,19 @@ def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
     return value
+
+
+def _split_ceilings(value: object) -> object:
+    """`C0123=OFFICIAL-SENSITIVE,C0456=OFFICIAL` → {channel: marking}; a part without `=` is an error."""
+    if not isinstance(value, str):
+        return value
+    ceilings: dict[str, Classification] = {}
+    for part in _split_list(value):  # type: ignore[union-attr]
+        channel, sep, level = str(part).partition("=")
+        if not sep or not channel.strip():
+            raise ValueError(f"{part!r} is not CHANNEL=MARKING (e.g. C0123=OFFICIAL-SENSITIVE)")
+        ceilings[channel.strip()] = Classification.parse(level)
+    return ceilings
 
 
 class Settings(BaseSettings):
@@ -37,7 +50,12 @@ class Settings(BaseSettings):
         "minilm-int8", description="'minilm-int8' (bundled) or 'st:/path/to/sentence-transformers/model'"
     )
     max_classification: Classification = Field(
-        Classification.OFFICIAL, description="Highest marking a draft posted to a channel may quote"
+        Classification.OFFICIAL,
+        description="The office's upper bound: the highest ceiling any channel may be given (each is OFFICIAL "
+        "unless set higher)",
+    )
+    channel_ceilings: Annotated[dict[str, Classification], NoDecode] = Field(
+        default_factory=dict, description="Channels (or DMs) allowed above OFFICIAL: 'C0123=OFFICIAL-SENSITIVE,…'"
     )
 
     # drafting
@@ -65,6 +83,9 @@ class Settings(BaseSettings):
     )
     required_approvals: int = Field(1, ge=1, description="Approvals needed before an answer is final")
     drafter_may_approve: bool = Field(True, description="Whether the requester may approve their own draft")
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Slack user ids (U…) allowed to set a channel's classification ceiling"
+    )
 
     # the durable drafting queue
     draft_workers: int = Field(2, ge=1, le=16, description="Drafting workers per instance")
@@ -78,7 +99,20 @@ class Settings(BaseSettings):
         default_factory=lambda: [28, 14, 7, 3, 1, 0], description="Reminder offsets before the last day"
     )
 
-    _split = field_validator("reviewers", "reminder_days", mode="before")(_split_list)
+    _split = field_validator("reviewers", "admins", "reminder_days", mode="before")(_split_list)
+    _ceilings = field_validator("channel_ceilings", mode="before")(_split_ceilings)
+
+    @model_validator(mode="after")
+    def _ceilings_within_the_upper_bound(self) -> Settings:
+        above = [
+            f"{ch}={c.value}" for ch, c in self.channel_ceilings.items() if c.level > self.max_classification.level
+        ]
+        if above:
+            raise ValueError(
+                f"RESPONDER_CHANNEL_CEILINGS gives {', '.join(above)}, above RESPONDER_MAX_CLASSIFICATION "
+                f"({self.max_classification.value}): raise the upper bound or lower those ceilings"
+            )
+        return self
 
     @property
     def chroma_dir(self) -> Path:

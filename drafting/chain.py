@@ -56,6 +56,7 @@ from drafting.support import Passage, Support, support
 from drafting.themes import themes_of
 from drafting.voice import FORCE_WRITTEN, other_voices
 from retrieval.keyword import force_key
+from retrieval.models import Classification
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +291,8 @@ class Drafter:
         force_written = [s.sentence for s in supports if s.by in by_id and by_id[s.by].kind in FORCE_WRITTEN]
         guard += other_voices(result.text, force_name(request.force), force_written)
         sources = _sources(plan.evidence, used, request.force, plan.context)
+        # A redraft may keep the previous version's words, so it keeps that version's marking too.
+        inherited = [request.previous_marking] if request.previous_text is not None else []
         return Draft(
             finding=request.finding,
             shape=plan.shape,
@@ -302,6 +305,7 @@ class Drafter:
             engine=engine,
             notes=notes,
             plan=plan,
+            marking=Classification.highest([*inherited, *(source.classification for source in sources)]),
         )
 
 
@@ -479,6 +483,7 @@ def _sources(
                 passages=passages,
                 evidence_ids=list(dict.fromkeys(e.id for e in items)),
                 context_only=context_only,
+                classification=Classification.highest(e.classification for e in items),
             )
         )
     return refs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from drafting.asks import Ask
 from drafting.evidence import Evidence
@@ -44,7 +44,12 @@ class DraftRequest(BaseModel):
     force: str = Field(..., min_length=1, description="The office's own force")
     instruction: str | None = Field(None, description="A reviewer's change request or follow-up")
     previous_text: str | None = Field(None, description="The version the instruction applies to")
-    max_classification: Classification = Classification.OFFICIAL
+    previous_marking: Classification = Field(
+        Classification.OFFICIAL, description="The marking of `previous_text`: a redraft may keep its words"
+    )
+    max_classification: Classification = Field(
+        Classification.OFFICIAL, description="The ceiling of the place the draft is posted: nothing above is used"
+    )
     exclude_doc_ids: tuple[str, ...] = Field((), description="Documents retrieval must leave out (evaluation)")
 
 
@@ -76,6 +81,7 @@ class SourceRef(BaseModel):
     passages: list[str] = Field(default_factory=list, description="The sentences the plan took from it, in order")
     evidence_ids: list[str] = Field(default_factory=list, description="The plan's ids of those passages: E1, C1 …")
     context_only: bool = Field(False, description="A third-party passage (news, a report): never the force's")
+    classification: Classification = Field(Classification.OFFICIAL, description="The marking of its document")
 
     @property
     def is_evidence(self) -> bool:
@@ -141,6 +147,15 @@ class Draft(BaseModel):
     instruction_followed: bool | None = Field(
         None, description="None without an instruction; False when the engine could not (or did not) follow it"
     )
+    marking: Classification = Field(
+        Classification.OFFICIAL, description="The protective marking: the highest of the sources it drew on"
+    )
+
+    @model_validator(mode="after")
+    def _marked_at_least_as_its_sources(self) -> Draft:
+        # Never lower than a source shown with it, however the draft was built: the card quotes every source.
+        self.marking = Classification.highest([self.marking, *(source.classification for source in self.sources)])
+        return self
 
     @property
     def grounded(self) -> bool:

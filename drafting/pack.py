@@ -13,7 +13,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.fact_check import PLACEHOLDER
-from retrieval.models import Finding, InspectionType
+from retrieval.models import Classification, Finding, InspectionType
 
 
 class PackAnswer(BaseModel):
@@ -22,6 +22,7 @@ class PackAnswer(BaseModel):
     approved: bool = False
     approved_by: str = ""
     version: int | None = None
+    marking: Classification = Field(Classification.OFFICIAL, description="The protective marking of its version")
 
 
 class PackHeader(BaseModel):
@@ -42,6 +43,12 @@ class Pack(BaseModel):
     answers: list[PackAnswer]
     watermark: bool = False
     office: str = Field("", description="The letterhead and document author; '' → the PCC's office for `force`")
+
+    @property
+    def marking(self) -> Classification:
+        """The pack's protective marking: the highest of its answers' (a document is marked by its most
+        sensitive part)."""
+        return Classification.highest(answer.marking for answer in self.answers)
 
 
 class MissingAnswer(BaseModel):

@@ -75,6 +75,7 @@ class Section(BaseModel):
 class Layout(BaseModel):
     """The pack's content in publication order, shared by the Markdown and Word renderings."""
 
+    marking: str
     watermark: str
     title: str
     letter_heading: str
@@ -203,6 +204,7 @@ def layout(pack: Pack) -> Layout:
         for group in answer_groups(pack.answers)
     ]
     return Layout(
+        marking=pack.marking.value,
         watermark=WATERMARK if pack.watermark else "",
         title=title_line(pack),
         letter_heading=letter_heading(pack),
@@ -228,7 +230,9 @@ def paragraphs(text: str) -> list[str]:
 def render_markdown(pack: Pack) -> str:
     require_complete(pack)
     page = layout(pack)
-    lines = [f"> **{page.watermark}**", ""] if page.watermark else []
+    # The protective marking is the first line and the last, as a marked paper carries it top and bottom.
+    lines = [f"**{page.marking}**", ""]
+    lines += [f"> **{page.watermark}**", ""] if page.watermark else []
     lines += [f"# {page.title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {_cell(value)} |" for key, value in page.rows]
     lines += ["", f"## {page.letter_heading}", ""]
@@ -237,7 +241,16 @@ def render_markdown(pack: Pack) -> str:
     for section in page.sections:
         lines += [line for label in section.labels for line in (_markdown_label(label), "")]
         lines += [line for answer in section.answers for line in (answer, "")]
-    lines += [page.monitoring, "", "Yours sincerely,", "", f"{page.pcc_name}  ", page.pcc_role]
+    lines += [
+        page.monitoring,
+        "",
+        "Yours sincerely,",
+        "",
+        f"{page.pcc_name}  ",
+        page.pcc_role,
+        "",
+        f"**{page.marking}**",
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -258,6 +271,7 @@ def export_docx(pack: Pack, path: Path, template: Path | None = None) -> Path:
     _set_properties(document, pack, page)
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
+    _mark(path, page.marking)
     return path
 
 
@@ -316,6 +330,34 @@ def _set_properties(document: DocxTemplate, pack: Pack, page: Layout) -> None:
     props.language = "en-GB"
     props.created = props.modified = now
     props.revision = 1
+
+
+def _mark(path: Path, marking: str) -> None:
+    """The protective marking as the first line of every page's header and the last of its footer, whatever the
+    template: an office's own letterhead need not know about markings for every page to carry one.
+
+    Done on the saved file: docxtpl swaps in new header and footer parts as it renders, which python-docx's view
+    of the sections does not see until the file is opened again.
+    """
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    document = Document(str(path))
+    for i, section in enumerate(document.sections):
+        parts = [(section.header, True), (section.footer, False)]
+        if section.different_first_page_header_footer:
+            parts += [(section.first_page_header, True), (section.first_page_footer, False)]
+        if document.settings.odd_and_even_pages_header_footer:
+            parts += [(section.even_page_header, True), (section.even_page_footer, False)]
+        for part, on_top in parts:
+            if i and part.is_linked_to_previous:
+                continue  # it shows the previous section's, which is already marked
+            first = part.paragraphs[0] if on_top and part.paragraphs else None
+            paragraph = first.insert_paragraph_before() if first is not None else part.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.add_run(marking).bold = True
+    document.core_properties.category = marking  # Word's File > Info "Categories", for whoever files it
+    document.save(str(path))
 
 
 def _literal(text: str) -> Markup:

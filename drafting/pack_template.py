@@ -12,6 +12,9 @@ it may use, filled by `drafting.pack_render.export_docx` through docxtpl:
 - `opening`, `chief_constable`: lists of paragraphs;
 - `findings`: a list of `{labels, answers}`; each label is run XML for `{{r label }}` ("**Recommendation 2**
   (its text)"), each answer a paragraph. A cause of concern and its recommendation share one entry.
+
+The protective marking (the highest of the answers') needs no placeholder: the export puts it on the first line
+of every page's header and the last of its footer, whatever the template.
 """
 
 from __future__ import annotations

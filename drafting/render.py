@@ -125,7 +125,7 @@ def plan_lines(plan: Plan) -> list[str]:
 
 def draft_markdown(draft: Draft, inspection: str = "") -> str:
     finding = draft.finding
-    lines = [f"## {finding.label}" + (f" — {inspection}" if inspection else "")]
+    lines = [f"**{draft.marking.value}**", "", f"## {finding.label}" + (f" — {inspection}" if inspection else "")]
     lines += ["", f"> {_one_line(finding.text)}", ""]
     addressees = ", ".join(a.value for a in finding.addressees) or "not stated"
     meta = [f"Due: {finding.due}"] if finding.due else []

@@ -58,6 +58,9 @@ def precedent_text(meta: DocumentMeta, precedent: Precedent) -> str:
 
 def _precedent_chunk(meta: DocumentMeta, precedent: Precedent) -> Chunk:
     text = precedent_text(meta, precedent)
+    if precedent.classification is not None:
+        # Marked answer by answer (a published response learned back): each is filtered at its own marking.
+        meta = meta.model_copy(update={"classification": precedent.classification})
     return Chunk(
         id=chunk_id(meta.doc_id, ChunkSection.PRECEDENT, text),
         doc_id=meta.doc_id,

@@ -21,12 +21,14 @@ from typing import Any
 import chromadb
 import numpy as np
 from chromadb.config import Settings
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
 from retrieval.chunking import chunk_document
 from retrieval.config import RetrievalConfig
+from retrieval.faults import IndexUnavailable
 from retrieval.glossary import expand_query, expansions
 from retrieval.keyword import (
     KeywordEntry,
@@ -135,6 +137,56 @@ def make_client(config: RetrievalConfig) -> chromadb.ClientAPI:
     assert spec.path is not None
     spec.path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(spec.path), settings=settings)
+
+
+def index_location(config: RetrievalConfig) -> str:
+    """Where the index lives, for a message: the directory, or the Chroma server."""
+    spec = client_spec(config)
+    return f"http://{spec.host}:{spec.port}" if spec.kind == "http" else str(spec.path)
+
+
+def _forget_failed_client(config: RetrievalConfig) -> None:
+    # Chroma caches one client system per directory even when starting it failed; the next attempt would get
+    # that half-built system (an AttributeError) instead of trying again once the directory is fixed.
+    spec = client_spec(config)
+    if spec.kind == "persistent":
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(spec.path), None)
+
+
+@contextlib.contextmanager
+def index_faults(config: RetrievalConfig, kinds: tuple[type[Exception], ...] = (Exception,)) -> Iterator[None]:
+    """What the store raises (`kinds`: anything while opening it; its own errors while reading) becomes one
+    IndexUnavailable with the path."""
+    try:
+        yield
+    except IndexUnavailable:
+        raise
+    except kinds as error:
+        raise IndexUnavailable(index_location(config), _first_line(error)) from error
+
+
+#: Errors a read of an opened store raises when its files are damaged or gone (not our bugs, not the model's).
+STORE_ERRORS: tuple[type[Exception], ...] = (ChromaError, OSError)
+
+
+def stored_chunks(config: RetrievalConfig) -> int:
+    """How many chunks the index holds, read without the embedding model (a health check); 0 when there is no
+    collection yet."""
+    try:
+        with index_faults(config):
+            client = make_client(config)
+            names = {getattr(c, "name", c) for c in client.list_collections()}
+            return client.get_collection(config.collection).count() if config.collection in names else 0
+    except IndexUnavailable:
+        _forget_failed_client(config)
+        raise
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 # --- chunk <-> Chroma record ----------------------------------------------------------------------------
@@ -275,12 +327,17 @@ class PrecedentIndex:
             embeddings = load_embeddings(config)
         self.config = config
         self.embeddings = embeddings
-        self.client = make_client(config)
-        # Our own handle on the collection for reads, counts and metadata updates; LangChain's wrapper (which
-        # opens the same collection by name) embeds and writes texts.
-        self.collection = self.client.get_or_create_collection(
-            config.collection, metadata=COLLECTION_METADATA, embedding_function=None
-        )
+        try:
+            with index_faults(config):
+                self.client = make_client(config)
+                # Our own handle on the collection for reads, counts and metadata updates; LangChain's wrapper
+                # (which opens the same collection by name) embeds and writes texts.
+                self.collection = self.client.get_or_create_collection(
+                    config.collection, metadata=COLLECTION_METADATA, embedding_function=None
+                )
+        except IndexUnavailable:
+            _forget_failed_client(config)
+            raise
         self.store = Chroma(
             client=self.client,
             collection_name=config.collection,
@@ -411,7 +468,8 @@ class PrecedentIndex:
     # --- reading ---------------------------------------------------------------------------------------
 
     def count(self) -> int:
-        return self.collection.count()
+        with index_faults(self.config, STORE_ERRORS):
+            return self.collection.count()
 
     def documents(self) -> list[DocumentMeta]:
         """One DocumentMeta per indexed document, sorted by doc_id."""
@@ -432,7 +490,10 @@ class PrecedentIndex:
         Every returned chunk is checked against `filters` on its stored metadata, whatever path found it,
         so a keyword index that lags behind Chroma can never surface a document the filters exclude.
         """
-        filters = filters or SearchFilters()
+        with index_faults(self.config, STORE_ERRORS):
+            return self._search(query, k, filters or SearchFilters())
+
+    def _search(self, query: str, k: int, filters: SearchFilters) -> list[SearchHit]:
         if k <= 0 or not query.strip():
             return []
         expanded = expand_query(query)

@@ -6,6 +6,7 @@ tracker, bot) import them; this module imports nothing of the project.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
@@ -46,6 +47,21 @@ class Classification(StrEnum):
     @property
     def level(self) -> int:
         return list(Classification).index(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Classification:
+        """'official-sensitive', 'OFFICIAL SENSITIVE', 'top_secret' → the marking; ValueError naming the choices."""
+        key = "-".join(text.replace("_", " ").replace("-", " ").upper().split())
+        for marking in cls:
+            if marking.value.replace(" ", "-") == key:
+                return marking
+        choices = ", ".join(marking.value for marking in cls)
+        raise ValueError(f"{text.strip()!r} is not a security classification; use one of {choices}.")
+
+    @classmethod
+    def highest(cls, markings: Iterable[Classification]) -> Classification:
+        """The highest of `markings`; OFFICIAL when there are none (everything is at least OFFICIAL)."""
+        return max(markings, key=lambda marking: marking.level, default=cls.OFFICIAL)
 
 
 class FindingKind(StrEnum):
@@ -93,6 +109,9 @@ class Precedent(BaseModel):
 
     finding: Finding
     response: str
+    classification: Classification | None = Field(
+        None, description="This answer's own marking, when it differs from its document's (a learned answer)"
+    )
 
 
 class DocumentMeta(BaseModel):

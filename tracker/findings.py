@@ -298,7 +298,13 @@ class Drafts:
                 "finding",
                 finding_id,
                 {"state": snapshot.state.value, "version": snapshot.version},
-                {"state": new_state.value, "version": row.version, "engine": row.engine, "instruction": instruction},
+                {
+                    "state": new_state.value,
+                    "version": row.version,
+                    "engine": row.engine,
+                    "instruction": instruction,
+                    "marking": row.marking,
+                },
             )
             return DraftView.of(row)
 
@@ -345,6 +351,7 @@ def store_version(
         instruction=safe_text(instruction) if instruction is not None else None,
         created_at=store.now(),
         plan=draft.plan,
+        marking=draft.marking.value,
     )
     session.add(row)
     session.flush()

@@ -5,6 +5,10 @@ one (approved before that was refused) is held back and named, so a placeholder 
 
 The published response is indexed as a document of the force (doc id `inspection-<id>`), so the next similar
 recommendation finds the office's own words first. Re-running it changes nothing (content-hashed chunks).
+
+Each learned answer keeps the protective marking of its version, so an OFFICIAL-SENSITIVE answer is only ever
+found again under a ceiling that allows it; the document (and its comments) is marked with the highest of them,
+as the pack is.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ def published_document(repo: Repository, inspection_id: int) -> ParsedDocument:
     answers = [answer for answer in repo.findings.answers(inspection_id) if is_final(answer)]
     responded = inspection.published_at.date() if inspection.published_at else None
     national = inspection.inspection_type is InspectionType.NATIONAL_THEMATIC
+    learned = [answer for answer in answers if answer.draft is not None]
     return ParsedDocument(
         meta=DocumentMeta(
             doc_id=doc_id_for(inspection.id),
@@ -67,7 +72,7 @@ def published_document(repo: Repository, inspection_id: int) -> ParsedDocument:
             inspection_type=inspection.inspection_type,
             published=inspection.published,
             response_date=responded,
-            classification=Classification.OFFICIAL,
+            classification=Classification.highest(answer.draft.marking for answer in learned if answer.draft),
             kind=DocumentKind.PCC_RESPONSE,
             source=f"responder:inspection/{inspection.id}",
         ),
@@ -80,8 +85,12 @@ def published_document(repo: Repository, inspection_id: int) -> ParsedDocument:
         ),
         comments=[text for text in (comments.pcc, comments.chief_constable) if text],
         precedents=[
-            Precedent(finding=answer.finding.to_finding(), response=answer.draft.text.strip())
-            for answer in answers
+            Precedent(
+                finding=answer.finding.to_finding(),
+                response=answer.draft.text.strip(),
+                classification=answer.draft.marking,
+            )
+            for answer in learned
             if answer.draft is not None
         ],
     )

@@ -24,6 +24,7 @@ from drafting.pack import (
     letter_problems,
 )
 from drafting.pack_render import export_docx, export_pdf, render_markdown
+from retrieval.models import Classification
 from tracker.deadlines import deadline_rule_line
 from tracker.review import ReviewState, current_approvers
 from tracker.views import AnswerView, InspectionComments, InspectionView
@@ -39,6 +40,7 @@ class ExportedPack(BaseModel):
     docx: Path
     watermark: bool
     answers: int
+    marking: Classification = Classification.OFFICIAL
     pdf: Path | None = None
     pdf_note: str = Field("", description="What the PDF conversion did, or why there is no PDF")
 
@@ -137,6 +139,7 @@ def _pack_answer(repo: Repository, answer: AnswerView) -> PackAnswer:
         approved=is_final(answer),
         approved_by=", ".join(approvers),
         version=draft.version if draft else None,
+        marking=draft.marking if draft else Classification.OFFICIAL,
     )
 
 
@@ -169,7 +172,12 @@ def export_pack(
     markdown.write_text(render_markdown(pack), encoding="utf-8")
     docx = export_docx(pack, out_dir / f"{stem}.docx", template=template)  # None: the bundled template
     if not watermark:
-        after = {"answers": len(pack.answers), "docx": docx.name, "cc_waiver": letter.cc_waiver or None}
+        after = {
+            "answers": len(pack.answers),
+            "docx": docx.name,
+            "cc_waiver": letter.cc_waiver or None,
+            "marking": pack.marking.value,
+        }
         repo.audit.record(actor or "cli", "pack_exported", "inspection", inspection_id, after)
     converted = export_pdf(docx) if pdf else None
     return ExportedPack(
@@ -177,6 +185,7 @@ def export_pack(
         docx=docx,
         watermark=watermark,
         answers=len(pack.answers),
+        marking=pack.marking,
         pdf=converted.pdf if converted else None,
         pdf_note=converted.message if converted else "",
     )

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.audit import AuditLog
-from tracker.channels import Channels
+from tracker.channels import CeilingPolicy, Channels
 from tracker.clock import Clock, utc_now
 from tracker.events import Events
 from tracker.findings import Drafts, Findings
@@ -32,7 +32,9 @@ from tracker.store import Store
 
 
 class Repository:
-    def __init__(self, store: Store, policy: ApprovalPolicy | None = None) -> None:
+    def __init__(
+        self, store: Store, policy: ApprovalPolicy | None = None, ceilings: CeilingPolicy | None = None
+    ) -> None:
         self.store = store
         self.policy = policy or ApprovalPolicy()
         self.inspections = Inspections(store)
@@ -43,14 +45,18 @@ class Repository:
         self.events = Events(store)
         self.audit = AuditLog(store)
         self.jobs = Jobs(store)
-        self.channels = Channels(store)
+        self.channels = Channels(store, ceilings)
 
     @classmethod
     def connect(
-        cls, url_or_engine: str | Engine, policy: ApprovalPolicy | None = None, clock: Clock = utc_now
+        cls,
+        url_or_engine: str | Engine,
+        policy: ApprovalPolicy | None = None,
+        clock: Clock = utc_now,
+        ceilings: CeilingPolicy | None = None,
     ) -> Repository:
         """Open (and migrate to head) the database at a URL: the one-call set-up for the bot and the CLI."""
-        return cls(Store.connect(url_or_engine, clock), policy)
+        return cls(Store.connect(url_or_engine, clock), policy, ceilings)
 
     @property
     def sessions(self) -> sessionmaker[Session]:

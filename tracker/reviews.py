@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from drafting.fact_check import PLACEHOLDER
+from retrieval.models import Classification
 from tracker import schema
 from tracker.errors import InvalidInput
 from tracker.findings import check_expected, latest_draft_row, snapshot_of, store_version
@@ -179,6 +180,7 @@ def _new_version(latest: schema.Draft, decision: _Decision) -> NewDraft:
         placeholders=placeholders_in(text),
         rationale=rationale,
         plan=latest.plan,  # the same evidence: an edit changes the words, not what they rest on
+        marking=Classification(latest.marking),  # and so the same marking: the words came from those sources
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.fact_check import PLACEHOLDER
-from retrieval.models import Addressee, Finding, FindingKind, InspectionType
+from retrieval.models import Addressee, Classification, Finding, FindingKind, InspectionType
 from tracker.deadlines import (
     RECIPIENT_MARKS,
     STEP_TASKS,
@@ -48,6 +48,7 @@ class NewDraft(_View):
     notes: list[str] = Field(default_factory=list)
     rationale: str = ""
     plan: dict[str, Any] | None = Field(None, description="The asks, each with its evidence or placeholder")
+    marking: Classification = Field(Classification.OFFICIAL, description="The highest marking it drew on")
 
     @classmethod
     def from_draft(cls, draft: Any) -> NewDraft:
@@ -61,6 +62,7 @@ class NewDraft(_View):
             notes=list(getattr(draft, "notes", [])),
             rationale=getattr(draft, "rationale", "") or "",
             plan=_plain(plan) if (plan := getattr(draft, "plan", None)) is not None else None,
+            marking=getattr(draft, "marking", Classification.OFFICIAL),
         )
 
 
@@ -175,6 +177,7 @@ class DraftView(_View):
     instruction: str | None
     created_at: datetime
     plan: dict[str, Any] | None = None
+    marking: Classification = Field(Classification.OFFICIAL, description="The version's protective marking")
 
 
 class ReviewView(_View):

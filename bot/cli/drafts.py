@@ -135,7 +135,7 @@ def draft_report(
         ),
         force=force,
         pcc_name=backends.settings.pcc_name,
-        answers=[PackAnswer(finding=d.finding, text=d.text) for d in drafts],
+        answers=[PackAnswer(finding=d.finding, text=d.text, marking=d.marking) for d in drafts],
         watermark=True,  # nothing here is approved: approval happens in the Slack review workflow
     )
     target = out or path.with_name(f"{path.stem}-response-draft.md")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import corpus, drafts, model, pack, serve
+from bot.cli import corpus, doctor, drafts, model, pack, serve
 from bot.cli.console import end_command
 from bot.cli.deadlines import deadlines_app
 from bot.cli.help import ResponderGroup
@@ -27,6 +27,7 @@ app.command("draft")(drafts.draft)
 app.command("markdown")(drafts.markdown)
 app.command("model")(model.model)
 app.command("serve")(serve.serve)
+app.command("doctor")(doctor.doctor)
 
 
 @app.callback()

@@ -14,7 +14,7 @@ from bot.cli.console import EXIT_INPUT, err, fail
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.composition import Backends
+    from bot.composition import Backends, Core
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,11 @@ def run_serve(http: bool, port: int, host: str) -> None:
     if problems:
         raise fail("cannot start the Slack app:\n  - " + "\n  - ".join(problems) + f"\n({SETUP_HINT})", EXIT_INPUT)
 
-    from bot.composition import build_core, build_slack
+    from bot.composition import build_slack
     from bot.slack.transport import HttpServer, run_socket_mode
 
-    core = build_core(settings)
+    core = open_core(settings)
+    warn_about_the_index(settings)
     bot = build_slack(core)
     bot.deps.sweeper.start()  # deadline reminders, exactly once across instances
     if not settings.reviewers:
@@ -92,13 +93,53 @@ def run_serve(http: bool, port: int, host: str) -> None:
         core.close()
 
 
+def open_core(settings: Settings) -> Core:
+    """The core, its database migrated and writable; or one line saying what is wrong and what to do, and exit 1.
+
+    A bot that cannot store anything cannot do anything a reviewer could rely on, so it does not start.
+    """
+    from bot.composition import build_core
+    from bot.health import database_line, database_write_error
+    from tracker.faults import storage_problem
+
+    url = settings.sqlalchemy_url
+    try:
+        core = build_core(settings)
+    except Exception as error:
+        # OSError: the SQLite file's directory cannot be made; ImportError: the URL's driver is not installed.
+        if storage_problem(error) is None and not isinstance(error, (OSError, ImportError)):
+            raise
+        raise fail(database_line(url, error)) from None
+    error = database_write_error(settings)
+    if error is not None:
+        core.close()
+        raise fail(database_line(url, error))
+    return core
+
+
+def warn_about_the_index(settings: Settings) -> None:
+    """An unreadable index does not stop the bot (tracking, reviews and packs still work): one WARNING line,
+    and each drafting request is told the same in its thread."""
+    from bot.health import check_index
+
+    index = check_index(settings)
+    if not index.ok:
+        log.warning("%s %s Drafting is unavailable until then.", index.detail, index.todo)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
 def _warm_up(backends: Backends) -> None:
     """Load the index and the chat model now, so the first request does not wait for them."""
+    from bot.services.errors import is_expected
+    from retrieval.faults import IndexUnavailable
+
     try:
         _ = backends.drafter
-    except Exception:
-        log.exception("The drafting engine could not be loaded; drafts will report the error in Slack.")
+    except IndexUnavailable:
+        log.debug("the index is unreadable; said so at start-up")
+    except Exception as error:
+        trace = error if not is_expected(error) else None
+        log.warning("The drafting engine could not be loaded (%s); drafts will say so in Slack.", error, exc_info=trace)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import logging
 
-from bot.services.draft_queue import DraftJob, DraftQueue
+from slack_sdk.errors import SlackApiError
+
+from bot.services.draft_queue import DraftQueue
 from bot.services.inputs import RecommendationTooLong, looks_like_recommendation, recommendation
-from bot.services.poster import SlackPoster
+from bot.services.poster import SlackPoster, slack_error
 from bot.services.report_intake import ReportIntake
 from bot.slack.inbound import FollowUp, Inbound, Surface, pick_follow_up
 from bot.slack.ui.common import error_message, notice
 from bot.slack.ui.draft_card import drafting_placeholder
 from retrieval.models import Finding
+from tracker.jobs import JobSpec
 from tracker.repository import Repository
 from tracker.views import FindingView
 
@@ -65,22 +68,26 @@ class Conversations:
             return
         view = self.store.findings.add_request(finding, msg.channel, msg.thread_ts, msg.user)
         log.info("request finding %s from %s in %s", view.id, msg.user, msg.channel)
-        # Claimed before its placeholder exists: a follow-up typed at once is told "being drafted", not "lost".
-        self.drafts.claim(view.id)
+        # The job exists before its placeholder: a follow-up typed at once is told "being drafted", not "lost".
+        spec = JobSpec(view.id, msg.channel, msg.thread_ts, msg.user, assistant=msg.surface is Surface.ASSISTANT)
+        job = self.drafts.hold(spec)
+        if job is None:  # cannot happen for a finding just added; say so rather than draft twice
+            raise RuntimeError(f"finding {view.id} already has a drafting job")
+        ts = None
         try:
-            ts = self._placeholder(msg, finding)
+            # Busy: the placeholder says where in the queue it stands (before release, so it never covers the card).
+            ts = self._placeholder(msg, finding, self.drafts.queue_note(job) or "Drafting…")
             self.store.findings.set_message(view.id, msg.channel, ts)
-        except Exception:  # the placeholder could not be posted: nothing will draft it, so free the claim
-            self.drafts.release(view.id)
-            raise
-        job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=msg.surface is Surface.ASSISTANT)
-        self.drafts.queue(job, claimed=True)
+        except SlackApiError as error:  # the draft is still made, and posted as a reply when it is ready
+            log.warning("placeholder for finding %s not posted: %s", view.id, slack_error(error))
+        finally:
+            self.drafts.release(job, ts)
 
-    def _placeholder(self, msg: Inbound, finding: Finding) -> str:
+    def _placeholder(self, msg: Inbound, finding: Finding, status: str) -> str:
         if msg.surface is Surface.ASSISTANT:
             self.poster.assistant_status(msg.channel, msg.thread_ts, "is drafting a response…")
             self.poster.assistant_title(msg.channel, msg.thread_ts, f"{finding.label}: {finding.text[:60]}")
-        return self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(finding))
+        return self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(finding, status))
 
     def follow_up(self, msg: Inbound, findings: list[FindingView], pick: FollowUp | None = None) -> None:
         """Redraft the answer the message names (or the thread's only one); else say which ones there are."""

@@ -1,10 +1,12 @@
-"""The drafting queue: one draft at a time per answer, run on the background pool, shown in its message.
+"""The drafting queue: every draft is a job in the database, run by a worker, shown in its own message.
 
 Callers (a new request, a report, a follow-up, a change request, Regenerate) do only the quick part in the
-listener's thread: claim the answer, post or update a placeholder, and queue a `DraftJob`. The job drafts,
-stores the version and replaces the placeholder in place (chat.update). A failure is told in the thread with
-what to do next; nothing already stored is changed by a failure. While the model writes a first draft, its
-placeholder shows the words so far (`DraftStream`), updated at most every `stream_interval` seconds.
+listener's thread: add the job (at most one per answer, whichever instance asks), post or update a placeholder,
+and wake a worker. The worker drafts, stores the version and replaces the placeholder in place. Nothing is lost
+on the way: a crash leaves the job in the database for another worker once its lease runs out; a draft stored
+by an attempt that died before it was shown is shown, not drafted again; a job that fails twice is shown failed
+with Regenerate; an outcome Slack refuses is posted shorter, or recorded and posted again by the housekeeping.
+While the model writes a first draft, its placeholder shows the words so far (`DraftStream`).
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.services.cards import load_card
+from bot.services.draft_workers import DraftWorkers
 from bot.services.errors import describe_error, is_expected
-from bot.services.poster import SlackPoster
-from bot.services.workers import JobRunner
-from bot.slack.ui.common import ButtonRef, error_message, notice, progress_message, refusal_text
+from bot.services.poster import SlackPoster, slack_error
+from bot.slack.ui.common import ButtonRef, MessagePayload, error_message, notice, progress_message, refusal_text
 from bot.slack.ui.draft_card import DraftCard, draft_message, drafting_placeholder
 from bot.slack.ui.report import writing_placeholder
 from drafting.chain import Drafter
 from drafting.models import DraftRequest
 from retrieval.models import Classification, Finding
-from tracker.errors import TrackerError
+from tracker.errors import ConcurrentChange, TrackerError
+from tracker.jobs import MAX_ATTEMPTS, JobSpec, JobView
 from tracker.repository import Repository
-from tracker.review import ReviewAction, ReviewSnapshot, transition
-from tracker.views import FindingView, NewDraft
+from tracker.review import BOT_AUTHOR, ReviewAction, ReviewSnapshot, transition
+from tracker.views import DraftView, FindingView, NewDraft
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +42,18 @@ STREAM_INTERVAL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
-class DraftJob:
-    finding_id: int
-    channel: str
-    thread_ts: str
-    message_ts: str
-    user: str
-    expected_version: int = 0
-    instruction: str | None = None
-    previous_text: str | None = None
-    note_ts: str | None = None
-    assistant: bool = False
-    first: bool = True
+class DraftingScope:
+    """What every draft of this office is asked with: its force. The classification ceiling is the channel's."""
+
+    force: str
 
 
 @dataclass(frozen=True)
-class DraftingScope:
-    """What every draft of this office is asked with: its force, and the highest marking it may quote."""
-
-    force: str
-    max_classification: Classification = Classification.OFFICIAL
+class QueueSettings:
+    workers: int = 2
+    lease_seconds: float = 30.0
+    poll_seconds: float = 1.0
+    housekeeping_seconds: float = 15.0
 
 
 class DraftQueue:
@@ -68,7 +63,7 @@ class DraftQueue:
         poster: SlackPoster,
         drafter: Callable[[], Drafter],
         scope: DraftingScope,
-        jobs: JobRunner,
+        queue: QueueSettings | None = None,
         *,
         stream_interval: float = STREAM_INTERVAL_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
@@ -76,52 +71,60 @@ class DraftQueue:
         self.store = store
         self.poster = poster
         self.scope = scope
-        self.jobs = jobs
         self.stream_interval = stream_interval
         self.monotonic = monotonic
         self._drafter_factory = drafter
         self._drafter_lock = threading.Lock()
         self._card_locks: dict[int, threading.Lock] = {}
-        self._drafting: set[int] = set()  # findings with a draft queued or running in this process
         self._guard = threading.Lock()
+        #: Called with each job once it is done or has failed for good (a report's summary listens here).
+        self.on_settled: list[Callable[[JobView], None]] = []
+        q = queue or QueueSettings()
+        self.workers = DraftWorkers(
+            store,
+            self.run,
+            self.housekeep,
+            workers=q.workers,
+            lease_seconds=q.lease_seconds,
+            poll_seconds=q.poll_seconds,
+            housekeeping_seconds=q.housekeeping_seconds,
+        )
 
-    # ── one draft at a time per answer ───────────────────────────────────────────────────────────────────
+    def start(self) -> DraftQueue:
+        self.workers.start()
+        return self
 
-    def claim(self, finding_id: int) -> bool:
-        """A double click or a follow-up must not race the draft already running for the same answer."""
-        with self._guard:
-            if finding_id in self._drafting:
-                return False
-            self._drafting.add(finding_id)
-            return True
-
-    def release(self, finding_id: int) -> None:
-        with self._guard:
-            self._drafting.discard(finding_id)
+    # ── adding jobs ──────────────────────────────────────────────────────────────────────────────────────
 
     def is_drafting(self, finding_id: int) -> bool:
-        with self._guard:
-            return finding_id in self._drafting
+        return self.store.jobs.active(finding_id)
 
     def busy_message(self, finding: FindingView) -> str:
         return f"A new version of {finding.label} is being drafted right now; wait for it, then try again."
 
-    def queue(self, job: DraftJob, claimed: bool = False) -> None:
-        """Run `job` on the pool; the answer stays claimed until it has finished."""
-        if not claimed:
-            self.claim(job.finding_id)
+    def hold(self, spec: JobSpec) -> JobView | None:
+        """Add a job that waits for its placeholder (`release`); None when the answer is already being drafted."""
+        return self.store.jobs.enqueue(spec, ready=False)
 
-        def draft_then_release() -> None:
-            try:
-                self.run(job)
-            finally:
-                self.release(job.finding_id)
+    def release(self, job: JobView, message_ts: str | None) -> None:
+        """The placeholder is posted (`message_ts`), or could not be (None: the outcome is posted as a reply)."""
+        self.store.jobs.ready(job.id, message_ts)
+        self.workers.wake()
 
-        try:
-            self.jobs.submit(draft_then_release)
-        except RuntimeError:
-            self.release(job.finding_id)
-            raise
+    def submit(self, spec: JobSpec) -> JobView | None:
+        job = self.store.jobs.enqueue(spec)
+        if job is not None:
+            self.workers.wake()
+        return job
+
+    def queue_note(self, job: JobView) -> str | None:
+        """ "3 drafts ahead of this one" when every worker is busy: the person's place in the queue."""
+        ahead = self.store.jobs.ahead(job.id)
+        running = self.store.jobs.counts()["running"]
+        if running < self.workers.size and ahead == 0:
+            return None
+        waiting = ahead + max(0, running - self.workers.size + 1)
+        return f"Queued: {waiting} draft{'s' if waiting != 1 else ''} ahead of this one."
 
     # ── redrafts (follow-ups, change requests, Regenerate) ──────────────────────────────────────────────
 
@@ -140,55 +143,92 @@ class DraftQueue:
         channel, ts = finding.channel_id or "", finding.message_ts or ""
         thread_ts = finding.thread_ts or ts
         refuse = refuse or (lambda text: self.poster.reply(channel, reply_to or thread_ts, notice(text)))
-        if not self.claim(finding.id):  # first: while a draft runs, "being drafted" is the true reason
+        if self.is_drafting(finding.id):  # first: while a draft runs, "being drafted" is the true reason
             refuse(self.busy_message(finding))
             return
         if problem := _redraft_refusal(finding) if check else None:
-            self.release(finding.id)
             refuse(problem)
             return
         latest = self.store.drafts.latest(finding.id)
-        if latest is None:
-            job = DraftJob(finding.id, channel, thread_ts, ts, user, 0, assistant=assistant)
-            self.poster.update(channel, ts, drafting_placeholder(finding.to_finding(), "Drafting…"))
-            self.queue(job, claimed=True)
+        spec = JobSpec(finding.id, channel, thread_ts, user, ts, assistant=assistant)
+        if latest is not None:
+            spec = JobSpec(
+                finding.id,
+                channel,
+                thread_ts,
+                user,
+                ts,
+                latest.version,
+                instruction=instruction,
+                assistant=assistant,
+                first=False,
+            )
+        job = self.hold(spec)
+        if job is None:
+            refuse(self.busy_message(finding))
             return
-        busy = f"Redrafting v{latest.version}" + (f" with “{instruction}”…" if instruction else " afresh…")
-        self.show(finding.id, channel, ts, busy=busy)
-        note_ts = None
-        if reply_to:
-            note_ts = self.poster.reply(channel, reply_to, progress_message(f"{finding.label}: {busy}"))
-        if assistant:
-            self.poster.assistant_status(channel, reply_to or thread_ts, "is redrafting…")
-        job = DraftJob(
-            finding.id,
-            channel,
-            thread_ts,
-            ts,
-            user,
-            latest.version,
-            instruction=instruction,
-            previous_text=latest.text if instruction else None,
-            note_ts=note_ts,
-            assistant=assistant,
-            first=False,
-        )
-        self.queue(job, claimed=True)
-
-    # ── running a job ────────────────────────────────────────────────────────────────────────────────────
-
-    def run(self, job: DraftJob) -> bool:
-        """Draft one version and show it; runs in the job pool. True when a version was stored."""
         try:
-            finding = self.store.findings.get(job.finding_id)
-            request = self._request(finding, job.instruction, job.previous_text)
-            on_status = (lambda text: self._placeholder_status(job, finding.to_finding(), text)) if job.first else None
-            stream = self.stream_for(job, finding.to_finding()) if job.first else None
-            try:
-                draft = self._drafter().draft(request, on_status=on_status, on_text=stream.push if stream else None)
-            finally:
-                if stream is not None:
-                    stream.close()  # an abandoned generation's late words must not cover the draft or the error
+            self._show_redrafting(job, finding, latest.version if latest else 0, instruction, reply_to)
+        finally:  # the job runs even when Slack refused the "redrafting…" notes
+            self.release(job, ts)
+
+    def _show_redrafting(
+        self, job: JobView, finding: FindingView, version: int, instruction: str | None, reply_to: str | None
+    ) -> None:
+        place = self.queue_note(job)
+        if version == 0:
+            status = place or "Drafting…"
+            self.poster.update(job.channel, job.message_ts or "", drafting_placeholder(finding.to_finding(), status))
+            return
+        busy = f"Redrafting v{version}" + (f" with “{instruction}”…" if instruction else " afresh…")
+        self.show(finding.id, job.channel, job.message_ts or "", busy=busy + (f" {place}" if place else ""))
+        if reply_to:
+            note_ts = self.poster.reply(job.channel, reply_to, progress_message(f"{finding.label}: {busy}"))
+            self.store.jobs.set_note(job.id, note_ts)
+        if job.assistant:
+            self.poster.assistant_status(job.channel, reply_to or job.thread_ts, "is redrafting…")
+
+    # ── running a job (on a worker) ──────────────────────────────────────────────────────────────────────
+
+    def run(self, job: JobView) -> None:
+        """Draft one version and show it. Every ending is recorded on the job: done, queued again, or failed."""
+        job = self.store.jobs.get(job.id)  # the note ts and message ts may have been set since the claim
+        started = self.monotonic()
+        try:
+            if not self._already_drafted(job):
+                self._draft(job)
+        except Exception as error:
+            self._failed(job, error)
+            return
+        finally:
+            if job.assistant:
+                self.poster.assistant_status(job.channel, job.thread_ts, "")
+        seconds = self.monotonic() - started
+        # Shown before it is marked done: a crash in between leaves it running, and the next attempt shows the
+        # stored version instead of drafting it again.
+        self._show_outcome(job, seconds)
+        self.store.jobs.finish(job.id, seconds)
+        self._settled(job)
+
+    def _already_drafted(self, job: JobView) -> bool:
+        """An earlier attempt stored this version and then died before it was shown: show it, do not redraft."""
+        latest = self.store.drafts.latest(job.finding_id)
+        return latest is not None and latest.version > job.expected_version and latest.author == BOT_AUTHOR
+
+    def _draft(self, job: JobView) -> None:
+        finding = self.store.findings.get(job.finding_id)
+        latest = self.store.drafts.latest(job.finding_id) if job.instruction else None
+        same = latest is not None and latest.version == job.expected_version
+        request = self._request(finding, job, latest if same else None)
+        live = job.first and job.message_ts is not None
+        on_status = (lambda text: self._placeholder_status(job, finding.to_finding(), text)) if live else None
+        stream = self.stream_for(job, finding.to_finding()) if live else None
+        try:
+            draft = self._drafter().draft(request, on_status=on_status, on_text=stream.push if stream else None)
+        finally:
+            if stream is not None:
+                stream.close()  # an abandoned generation's late words must not cover the draft or the error
+        try:
             self.store.drafts.add(
                 job.finding_id,
                 NewDraft.from_draft(draft),
@@ -196,21 +236,12 @@ class DraftQueue:
                 requested_by=job.user,
                 expected_version=job.expected_version,
             )
-        except Exception as error:
-            self._failed(job, error)
-            return False
-        finally:
-            if job.assistant:
-                self.poster.assistant_status(job.channel, job.thread_ts, "")
+        except ConcurrentChange:
+            if not self._already_drafted(job):  # a person changed the answer meanwhile: that is the outcome
+                raise
         log.info("finding %s drafted by %s in %.1f s", job.finding_id, draft.engine, draft.seconds)
-        card = self.show(job.finding_id, job.channel, job.message_ts, seconds=draft.seconds, upload_to=job.thread_ts)
-        if job.note_ts:
-            version = f"v{card.version}" if card else "a new version"
-            note = f":white_check_mark: {finding.label} is now {version}: the message above is updated."
-            self.poster.update(job.channel, job.note_ts, notice(note))
-        return True
 
-    def _request(self, finding: FindingView, instruction: str | None, previous: str | None) -> DraftRequest:
+    def _request(self, finding: FindingView, job: JobView, previous: DraftView | None) -> DraftRequest:
         title, published = "", None
         if finding.inspection_id is not None:
             inspection = self.store.inspections.get(finding.inspection_id)
@@ -220,33 +251,120 @@ class DraftQueue:
             inspection_title=title,
             published=published,
             force=self.scope.force,
-            instruction=instruction,
-            previous_text=previous,
-            max_classification=self.scope.max_classification,
+            instruction=job.instruction,
+            previous_text=previous.text if previous else None,
+            # A redraft keeps the marking of the version it rewrites: its wording may carry over.
+            previous_marking=previous.marking if previous else Classification.OFFICIAL,
+            max_classification=self.store.channels.ceiling(job.channel),
         )
 
     def _drafter(self) -> Drafter:
         with self._drafter_lock:  # the first call loads the index and the model: once, not once per job
             return self._drafter_factory()
 
-    def _failed(self, job: DraftJob, error: Exception) -> None:
+    def _failed(self, job: JobView, error: Exception) -> None:
         problem, todo = describe_error(error)
+        expected = is_expected(error)
         # A timeout or a refusal is an outcome to report, not a bug: a traceback only for the unexpected.
-        trace = error if not is_expected(error) else None
-        log.warning("drafting finding %s failed: %s", job.finding_id, type(error).__name__, exc_info=trace)
+        log.warning(
+            "drafting finding %s failed: %s", job.finding_id, type(error).__name__, exc_info=None if expected else error
+        )
+        reason = f"{problem} {todo}"
+        # Only the unexpected is tried again: a timeout would only time out again, a refusal refuse again.
+        if not expected and job.attempts < MAX_ATTEMPTS:
+            self.store.jobs.fail(job.id, reason, retry=True)
+            self._try_update(job, f"Drafting failed ({type(error).__name__}); trying once more…")
+            self.workers.wake()
+            return
+        self._show_failure(job, problem, todo)  # shown first: a crash before `fail` shows it again, not never
+        self._settled(self.store.jobs.fail(job.id, reason, retry=False))
+
+    # ── showing outcomes ─────────────────────────────────────────────────────────────────────────────────
+
+    def _show_outcome(self, job: JobView, seconds: float = 0.0) -> None:
+        """The stored card in the job's message (a new reply when it has none); a refusal is recorded."""
+        try:
+            card, _ = self._show_card(job, seconds)
+            if job.note_ts:
+                version = f"v{card.version}" if card else "a new version"
+                note = f":white_check_mark: {card.finding.label if card else 'The answer'} is now {version}: "
+                self.poster.update(job.channel, job.note_ts, notice(note + "the message above is updated."))
+        except SlackApiError as error:
+            self._post_failed(job, error)
+            return
+        self.store.jobs.shown(job.id)
+
+    def _show_card(self, job: JobView, seconds: float) -> tuple[DraftCard | None, str]:
+        if job.message_ts is not None:
+            card = self.show(job.finding_id, job.channel, job.message_ts, seconds=seconds, upload_to=job.thread_ts)
+            return card, job.message_ts
+        with self._lock_for(job.finding_id):
+            card = load_card(self.store, job.finding_id, seconds=seconds)
+            if card is None:
+                raise RuntimeError(f"finding {job.finding_id} has no draft to show")
+            payload = draft_message(card)
+            ts, short = self.poster.show(job.channel, None, job.thread_ts, payload)
+            self._record_message(job, ts)
+        self._attach(job.channel, job.thread_ts, card, payload, short)
+        return card, ts
+
+    def _show_failure(self, job: JobView, problem: str, todo: str) -> None:
         try:
             if job.first and self.store.drafts.latest(job.finding_id) is None:
                 retry = ButtonRef(job.finding_id, job.expected_version)
-                self.poster.update(job.channel, job.message_ts, error_message(problem, todo, retry=retry))
+                ts, _ = self.poster.show(
+                    job.channel, job.message_ts, job.thread_ts, error_message(problem, todo, retry=retry)
+                )
+                if job.message_ts is None:
+                    self._record_message(job, ts)
             else:
-                self.show(job.finding_id, job.channel, job.message_ts)
+                if job.message_ts:
+                    self.show(job.finding_id, job.channel, job.message_ts)
                 payload = error_message(problem, todo)
                 if job.note_ts:
                     self.poster.update(job.channel, job.note_ts, payload)
                 else:
                     self.poster.reply(job.channel, job.thread_ts, payload)
+        except SlackApiError as error:
+            self._post_failed(job, error, drafted=False)
+            return
+        self.store.jobs.shown(job.id)
+
+    def _post_failed(self, job: JobView, error: SlackApiError, *, drafted: bool = True) -> None:
+        """Slack refused even the shorter card: recorded on the job, posted again by the housekeeping."""
+        code = slack_error(error)
+        log.warning("could not show drafting job %s in Slack: %s", job.id, code)
+        self.store.jobs.post_failed(job.id, code)
+        try:  # a note in the thread, if Slack takes that much: the draft is stored and will be shown
+            what = "The draft is stored" if drafted else "The drafting failed"
+            text = f":warning: {what}, but Slack refused to show it ({code}). I will try again in a minute."
+            self.poster.reply(job.channel, job.thread_ts, notice(text))
         except SlackApiError:
-            log.exception("could not report a drafting failure for finding %s", job.finding_id)
+            pass
+
+    def housekeep(self) -> None:
+        """Between jobs: fail jobs interrupted twice (in their threads) and post outcomes Slack refused."""
+        for job in self.store.jobs.give_up_interrupted():
+            problem = "The drafting stopped twice before this draft was finished (the service restarted)."
+            self._show_failure(job, problem, "Press Regenerate to try again.")
+            self._settled(job)
+        for job in self.store.jobs.unshown():
+            if job.state == "done":
+                self._show_outcome(job)
+            else:
+                problem, _, todo = (job.error or "Drafting failed. Press Regenerate.").partition(". ")
+                self._show_failure(job, problem + ".", todo or "Press Regenerate to try again.")
+
+    def _settled(self, job: JobView) -> None:
+        for hook in self.on_settled:
+            try:
+                hook(job)
+            except Exception:
+                log.exception("after drafting job %s", job.id)
+
+    def _record_message(self, job: JobView, ts: str) -> None:
+        self.store.jobs.set_message(job.id, ts)
+        self.store.findings.set_message(job.finding_id, job.channel, ts)
 
     # ── the message that shows an answer ─────────────────────────────────────────────────────────────────
 
@@ -270,31 +388,52 @@ class DraftQueue:
             if card is None:
                 return None
             payload = draft_message(card)
-            self.poster.update(channel, ts, payload)
-        if upload_to is not None and payload.attachment:
-            finding = self.store.findings.get(finding_id)
-            self.poster.upload_text(
-                channel,
-                upload_to or finding.thread_ts or ts,
-                payload.attachment,
-                payload.attachment_name,
-                title=f"{card.finding.label}, draft v{card.version} (full text)",
-                comment=f"Full text of {card.finding.label} v{card.version} (too long to show).",
-            )
+            _, short = self.poster.show(channel, ts, ts, payload)
+        if upload_to is not None or short:
+            thread = upload_to or self.store.findings.get(finding_id).thread_ts or ts
+            self._attach(channel, thread, card, payload, short)
         return card
 
-    def stream_for(self, job: DraftJob, finding: Finding) -> DraftStream:
-        return DraftStream(self.poster, job.channel, job.message_ts, finding, self.stream_interval, self.monotonic)
+    def _attach(self, channel: str, thread_ts: str, card: DraftCard, payload: MessagePayload, short: bool) -> None:
+        """The full text as a file when the card could not hold it (or Slack took only the shorter card)."""
+        text = payload.attachment or (draft_text_of(card) if short else None)
+        if not text:
+            return
+        self.poster.upload_text(
+            channel,
+            thread_ts,
+            text,
+            payload.attachment_name,
+            title=f"{card.finding.label}, draft v{card.version} (full text)",
+            comment=f"Full text of {card.finding.label} v{card.version} (too long to show).",
+        )
 
-    def _placeholder_status(self, job: DraftJob, finding: Finding, text: str) -> None:
+    def stream_for(self, job: JobView, finding: Finding) -> DraftStream:
+        ts = job.message_ts or ""
+        return DraftStream(self.poster, job.channel, ts, finding, self.stream_interval, self.monotonic)
+
+    def _placeholder_status(self, job: JobView, finding: Finding, text: str) -> None:
+        self._try_update(job, text, finding)
+
+    def _try_update(self, job: JobView, status: str, finding: Finding | None = None) -> None:
+        if not job.message_ts:
+            return
         try:
-            self.poster.update(job.channel, job.message_ts, drafting_placeholder(finding, text))
+            finding = finding or self.store.findings.get(job.finding_id).to_finding()
+            self.poster.update(job.channel, job.message_ts, drafting_placeholder(finding, status))
         except SlackApiError:
             log.debug("progress update failed for finding %s", job.finding_id)
 
     def _lock_for(self, finding_id: int) -> threading.Lock:
         with self._guard:
             return self._card_locks.setdefault(finding_id, threading.Lock())
+
+    def close(self, wait: bool = True, cancel_queued: bool = False) -> None:
+        self.workers.stop(wait=wait, cancel_queued=cancel_queued)
+
+
+def draft_text_of(card: DraftCard) -> str:
+    return f"{card.finding.label} v{card.version}\n\n{card.text}"
 
 
 class DraftStream:
@@ -357,3 +496,6 @@ def refusal_of(finding: FindingView, action: ReviewAction) -> str | None:
     except TrackerError as refusal:
         return refusal_text(refusal)
     return None
+
+
+__all__ = ["MAX_ATTEMPTS", "DraftQueue", "DraftStream", "DraftingScope", "QueueSettings", "refusal_of"]

@@ -1,7 +1,10 @@
 """Every write to Slack goes through one `SlackPoster`: replies, updates, ephemeral notes, files, assistant status.
 
-One place means one way to post: unfurls off, the fallback text beside the blocks, and best-effort calls (the
-assistant panel's status and title exist only in assistant threads) that never stop the work they decorate.
+One place means one way to post: unfurls off, the fallback text beside the blocks, slack_sdk's retry handlers
+on the client (rate limits honouring Retry-After, connection errors, Slack's 5xx), and `show`, which never
+drops an outcome silently: when Slack refuses a message as too long or its blocks as invalid, a shorter card
+goes up with the full text as a file. Best-effort calls (the assistant panel's status and title exist only in
+assistant threads) never stop the work they decorate.
 """
 
 from __future__ import annotations
@@ -11,15 +14,40 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
-from bot.slack.ui.common import MessagePayload
+from bot.slack.ui.common import MessagePayload, shorter
 
 log = logging.getLogger(__name__)
+
+#: Errors where a smaller, simpler message may succeed where the full one cannot.
+REFUSED_CONTENT = frozenset({"msg_too_long", "invalid_blocks", "invalid_blocks_format", "too_many_blocks"})
+
+
+def install_retry_handlers(client: WebClient) -> WebClient:
+    """Retries for the failures that pass: 429 (after Retry-After), dropped connections and Slack's 5xx."""
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return client
+
+
+def slack_error(error: SlackApiError) -> str:
+    """The short error code Slack gave (`ratelimited`, `msg_too_long`…), or the HTTP status."""
+    response = error.response
+    code = response.get("error") if hasattr(response, "get") else None
+    return str(code or f"HTTP {getattr(response, 'status_code', '?')}")
 
 
 class SlackPoster:
     def __init__(self, client: WebClient) -> None:
-        self.client = client
+        self.client = install_retry_handlers(client)
 
     @property
     def token(self) -> str:
@@ -41,6 +69,29 @@ class SlackPoster:
 
     def update(self, channel: str, ts: str, payload: MessagePayload) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=payload.text, blocks=payload.blocks)
+
+    def show(self, channel: str, ts: str | None, thread_ts: str, payload: MessagePayload) -> tuple[str, bool]:
+        """Show `payload` in message `ts` (a new reply in `thread_ts` when None), falling back to a shorter card
+        when Slack refuses its content. Returns (the message's ts, whether the shorter card was used); any other
+        refusal is raised for the caller to record and retry."""
+        try:
+            return self._put(channel, ts, thread_ts, payload), False
+        except SlackApiError as error:
+            if slack_error(error) not in REFUSED_CONTENT:
+                raise
+            log.warning("Slack refused a message (%s); posting a shorter one", slack_error(error))
+        try:
+            return self._put(channel, ts, thread_ts, shorter(payload)), True
+        except SlackApiError as error:
+            if slack_error(error) not in REFUSED_CONTENT:
+                raise
+        return self._put(channel, ts, thread_ts, shorter(payload, keep_buttons=False)), True
+
+    def _put(self, channel: str, ts: str | None, thread_ts: str, payload: MessagePayload) -> str:
+        if ts is None:
+            return self.reply(channel, thread_ts, payload)
+        self.update(channel, ts, payload)
+        return ts
 
     def ephemeral(self, channel: str, user: str, payload: MessagePayload, thread_ts: str | None = None) -> None:
         self.client.chat_postEphemeral(

@@ -9,8 +9,10 @@ the reviewers, exactly once per report.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,20 +21,23 @@ from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services.draft_queue import DraftJob, DraftQueue
+from bot.services.draft_queue import DraftQueue
 from bot.services.errors import describe_error
 from bot.services.permalinks import Permalinks
-from bot.services.poster import SlackPoster
+from bot.services.poster import SlackPoster, slack_error
 from bot.services.slack_files import FileFetchError, check_supported, download, file_info
 from bot.services.threads import is_ours
 from bot.services.workers import JobRunner
 from bot.slack.inbound import Inbound, SlackFile, Surface, published_from_text
-from bot.slack.ui.common import error_message, progress_message
+from bot.slack.ui.common import MessagePayload, error_message, progress_message
 from bot.slack.ui.draft_card import drafting_placeholder
 from bot.slack.ui.report import Progress, ReportSummary, report_summary, review_ready, reviewer_mentions
 from drafting.report import Report, parse_report
+from retrieval.dates import format_date
 from retrieval.loaders import read_text
+from retrieval.models import InspectionType
 from tracker.clock import Clock, uk_today
+from tracker.jobs import DuplicateReport, JobSpec, JobView, NewReport, ReportRunView
 from tracker.repository import Repository
 from tracker.views import FindingView, placeholders_in
 
@@ -70,6 +75,9 @@ class ReportIntake:
         self.monotonic = monotonic
         #: Called once a report's drafts are all done (the App Home dashboard listens here).
         self.on_drafted: list[Callable[[], None]] = []
+        self._report_locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+        drafts.on_settled.append(self.settled)
 
     def start(self, msg: Inbound, file: SlackFile, extra: int = 0) -> None:
         """Claim the file, say it is being read, and read it on the background pool."""
@@ -113,7 +121,11 @@ class ReportIntake:
 
     def run(self, msg: Inbound, file: SlackFile, summary_ts: str) -> None:
         try:
-            report, name = self._read(file)
+            report, name, digest = self._read(file)
+            run = self._record(msg, report, name, digest)
+        except DuplicateReport as duplicate:
+            self.poster.update(msg.channel, summary_ts, self._duplicate(duplicate.earlier))
+            return
         except Exception as error:
             problem, todo = describe_error(error, file.name)
             log.info("report %s could not be read: %s", file.id, type(error).__name__)
@@ -121,47 +133,82 @@ class ReportIntake:
             if msg.surface is Surface.ASSISTANT:
                 self.poster.assistant_status(msg.channel, msg.thread_ts, "")
             return
-        findings, summary = self._store(msg, report, name)
-        for view in findings:
-            self.drafts.claim(view.id)
         try:
-            self._draft_all(msg, findings, summary, summary_ts)
-        except Exception as error:  # e.g. Slack refusing a post: say so; the stored findings stay
-            log.exception("report %s: drafting stopped", file.id)
-            problem, todo = describe_error(error, name)
-            self.poster.reply(msg.channel, msg.thread_ts, error_message(problem, todo))
-        finally:
-            for view in findings:
-                self.drafts.release(view.id)
+            findings, summary = self._store(msg, report, name)
+        except Exception:
+            self.store.jobs.forget_report(run.id)  # nothing was stored, so the same file may be uploaded again
+            raise
+        self.store.jobs.set_report_inspection(run.id, summary.inspection_id, summary_ts)
+        self._queue_all(msg, run.id, findings, summary, summary_ts)
 
-    def _draft_all(self, msg: Inbound, findings: list[FindingView], summary: ReportSummary, summary_ts: str) -> None:
-        """One threaded reply per finding (all posted first, in report order), then drafted one by one."""
-        progress = Progress(total=len(findings))
-        self._show_summary(msg, summary_ts, summary, progress)
-        messages = []
-        for view in findings:
-            ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(view.to_finding(), "Waiting…"))
-            self.store.findings.set_message(view.id, msg.channel, ts)
-            messages.append(ts)
+    def _queue_all(
+        self, msg: Inbound, report_id: int, findings: list[FindingView], summary: ReportSummary, summary_ts: str
+    ) -> None:
+        """One threaded reply per finding (all posted first, in report order), then every job queued at once.
+
+        A placeholder Slack refuses does not stop the report: that finding's draft is posted as a new reply when
+        it is ready. The workers draft in report order; each finished job recomputes the summary."""
         assistant = msg.surface is Surface.ASSISTANT
-        for i, (view, ts) in enumerate(zip(findings, messages, strict=True)):
-            progress = progress.model_copy(update={"done": i})
-            self._show_summary(msg, summary_ts, summary, progress)
-            job = DraftJob(view.id, msg.channel, msg.thread_ts, ts, msg.user, assistant=assistant)
-            started = self.monotonic()
-            if not self.drafts.run(job):
-                progress = progress.model_copy(update={"failed": progress.failed + 1})
-            measured = (*progress.measured, max(0.0, self.monotonic() - started))
-            progress = progress.model_copy(update={"measured": measured})
-            self.drafts.release(view.id)  # reviewers may act on this one while the rest draft
-        try:  # before the summary's last update, so whoever sees "posted" can already see the call to review
-            self.tell_reviewers(msg, findings, summary.title, summary_ts)
-        except SlackApiError as error:  # the drafts are posted and stored: a missed nudge is only logged
-            log.warning("report %s: reviewers not told: %s", summary_ts, error.response.get("error"))
-        progress = progress.model_copy(update={"done": len(findings), "finished": True})
-        self._show_summary(msg, summary_ts, summary, progress)
-        for hook in self.on_drafted:
-            hook()
+        jobs = []
+        for view in findings:
+            job = self.drafts.hold(
+                JobSpec(view.id, msg.channel, msg.thread_ts, msg.user, assistant=assistant, report_id=report_id)
+            )
+            if job is not None:
+                jobs.append(job)
+        self._show_summary(msg.channel, summary_ts, summary, Progress(total=len(findings)))
+        for view, job in zip(findings, jobs, strict=False):
+            ts = None
+            try:
+                ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(view.to_finding(), "Waiting…"))
+                self.store.findings.set_message(view.id, msg.channel, ts)
+            except SlackApiError as error:
+                log.warning("placeholder for finding %s not posted: %s", view.id, slack_error(error))
+            self.drafts.release(job, ts)
+
+    def settled(self, job: JobView) -> None:
+        """A job ended: if it belongs to a report, show the report's progress, and call the reviewers at the end."""
+        if job.report_id is None:
+            return
+        with self._lock_for(job.report_id):
+            run = self.store.jobs.report(job.report_id)
+            counted = self.store.jobs.report_jobs(job.report_id)
+            if run.summary_ts is None:
+                return
+            findings = [self.store.findings.get(finding_id) for finding_id in counted.finding_ids]
+            summary = _summary_of(run, findings)
+            msg = _inbound_of(run)
+            progress = Progress(
+                total=counted.total,
+                done=counted.done + counted.failed,
+                failed=counted.failed,
+                measured=counted.measured,
+            )
+            if counted.finished:
+                try:  # before the summary's last update, so whoever sees "posted" can already see the call
+                    self.tell_reviewers(msg, findings, summary.title, run.summary_ts)
+                except SlackApiError as error:  # the drafts are posted and stored: a missed nudge is only logged
+                    log.warning("report %s: reviewers not told: %s", run.id, slack_error(error))
+                progress = progress.model_copy(update={"finished": True})
+            try:
+                self._show_summary(run.channel, run.summary_ts, summary, progress)
+            except SlackApiError as error:
+                log.warning("report %s: summary not updated: %s", run.id, slack_error(error))
+        if counted.finished:
+            for hook in self.on_drafted:
+                hook()
+
+    def _duplicate(self, earlier: ReportRunView) -> MessagePayload:
+        link = self._link(earlier.channel, earlier.summary_ts or earlier.thread_ts, earlier.thread_ts)
+        where = f"<{link}|that thread>" if link else "its first thread"
+        when = format_date(earlier.created_at.date())
+        problem = f"This report was already uploaded in this channel on {when}."
+        todo = f"Its findings and drafts are in {where}; nothing was added again. To redraft one, use Regenerate there."
+        return error_message(problem, todo)
+
+    def _lock_for(self, report_id: int) -> threading.Lock:
+        with self._guard:
+            return self._report_locks.setdefault(report_id, threading.Lock())
 
     def tell_reviewers(self, msg: Inbound, findings: list[FindingView], title: str, summary_ts: str) -> bool:
         """Once every finding is drafted or failed: one message in the thread calling the reviewers to it.
@@ -190,17 +237,35 @@ class ReportIntake:
             link += f"?thread_ts={thread_ts}&cid={channel}"  # a reply's permalink opens its thread
         return link
 
-    def _show_summary(self, msg: Inbound, ts: str, summary: ReportSummary, progress: Progress) -> None:
-        self.poster.update(msg.channel, ts, report_summary(summary, progress, uk_today(self.clock)))
+    def _show_summary(self, channel: str, ts: str, summary: ReportSummary, progress: Progress) -> None:
+        self.poster.update(channel, ts, report_summary(summary, progress, uk_today(self.clock)))
 
-    def _read(self, file: SlackFile) -> tuple[Report, str]:
+    def _record(self, msg: Inbound, report: Report, name: str, digest: str) -> ReportRunView:
+        return self.store.jobs.add_report(
+            NewReport(
+                channel=msg.channel,
+                thread_ts=msg.thread_ts,
+                user=msg.user,
+                title=report.title or Path(name).stem,
+                inspection_type=report.inspection_type.value,
+                published=report.published,
+                file_name=name,
+                inspection_id=None,
+                content_hash=digest,
+                assistant=msg.surface is Surface.ASSISTANT,
+            )
+        )
+
+    def _read(self, file: SlackFile) -> tuple[Report, str, str]:
         shared = file_info(self.poster.client, file.id)
         check_supported(shared)
         folder = self.settings.uploads_dir
         folder.mkdir(parents=True, exist_ok=True)
         path = download(shared, self.poster.token, self.settings.api_url, folder)
         try:
-            return parse_report(read_text(path), name=shared.name), shared.name
+            text = read_text(path)
+            digest = hashlib.sha256(" ".join(text.split()).encode()).hexdigest()  # layout changes alone are the same
+            return parse_report(text, name=shared.name), shared.name, digest
         finally:
             shutil.rmtree(path.parent, ignore_errors=True)  # the stored findings are the record, not the file
 
@@ -238,3 +303,26 @@ class ReportIntake:
             inspection_id=inspection_id,
         )
         return findings, summary
+
+
+def _summary_of(run: ReportRunView, findings: list[FindingView]) -> ReportSummary:
+    return ReportSummary(
+        title=run.title,
+        inspection_type=InspectionType(run.inspection_type),
+        published=run.published,
+        findings=[f.to_finding() for f in findings],
+        file_name=run.file_name,
+        inspection_id=run.inspection_id,
+    )
+
+
+def _inbound_of(run: ReportRunView) -> Inbound:
+    surface = Surface.ASSISTANT if run.assistant else Surface.THREAD
+    return Inbound(
+        channel=run.channel,
+        thread_ts=run.thread_ts,
+        ts=run.summary_ts or run.thread_ts,
+        user=run.user,
+        text="",
+        surface=surface,
+    )

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
+from bot.services.errors import storage_message
 from bot.services.home_tab import HomeTab
 from bot.services.inputs import parse_id, parse_step, split_date_and_title
 from bot.services.inspection_desk import InspectionDesk
@@ -26,12 +27,15 @@ from bot.services.permalinks import Permalinks
 from bot.services.poster import SlackPoster
 from bot.services.reviewers import ReviewerDirectory
 from bot.slack.constants import COMMAND
+from bot.slack.ui import ceilings as ceiling_ui
 from bot.slack.ui import deadlines as ui
 from bot.slack.ui.common import MessagePayload, notice, refusal, refusal_text
 from drafting.pack import PackIncomplete
 from retrieval.dates import DateParseError
+from retrieval.models import Classification
 from tracker.deadlines import DONE_STEPS
 from tracker.errors import InvalidInput, TrackerError
+from tracker.faults import storage_problem
 from tracker.findings import ReportThread
 from tracker.inspections import DuplicateInspection
 from tracker.review import OfficeAction
@@ -206,6 +210,7 @@ class HmicfrsCommand:
             "comments": self.comments,
             "pack": self.pack,
             "attach": self.attach,
+            "ceiling": self.ceiling,
         }
 
     def handle(self, command: SlashCommand, ack: Ack, respond: Respond) -> None:
@@ -224,9 +229,13 @@ class HmicfrsCommand:
             reply(refusal(refusal_text(error)))
         except DateParseError as error:
             reply(refusal(str(error)))
-        except Exception:
-            log.exception("/hmicfrs %s failed", sub)
-            reply(refusal("Something went wrong; nothing was changed. Try again, or check the bot's log."))
+        except Exception as error:
+            if (problem := storage_problem(error)) is not None:
+                log.warning("/hmicfrs %s not run: the database is %s", sub, problem.value)
+                reply(refusal(" ".join(storage_message(problem))))
+            else:
+                log.exception("/hmicfrs %s failed", sub)
+                reply(refusal("Something went wrong; nothing was changed. Try again, or check the bot's log."))
         finally:
             reply.ensure_acked()
 
@@ -316,7 +325,7 @@ class HmicfrsCommand:
     def _thread_links(self, threads: list[ReportThread]) -> list[tuple[ReportThread, str | None]]:
         return [(t, self.links.message(t.channel_id, t.thread_ts)) for t in threads[:MAX_THREADS_LISTED]]
 
-    def _tell_thread(self, channel: str, thread_ts: str, payload: MessagePayload) -> None:
+    def _tell_thread(self, channel: str, thread_ts: str | None, payload: MessagePayload) -> None:
         try:
             self.poster.reply(channel, thread_ts, payload)
         except SlackApiError as error:  # the attachment is stored; the note in the thread is a courtesy
@@ -368,6 +377,9 @@ class HmicfrsCommand:
             exported = self.desk.export_pack(
                 inspection_id, Path(folder), request.watermark, request.cc_waiver, command.user
             )
+            if (refused := self._above_ceiling(exported.marking, channel, inspection_id)) is not None:
+                reply(refused)
+                return
             files = [(exported.markdown, f"{view.title} (Markdown)"), (exported.docx, f"{view.title} (Word)")]
             if exported.pdf is not None:
                 files.append((exported.pdf, f"{view.title} (PDF)"))
@@ -380,6 +392,43 @@ class HmicfrsCommand:
                         f"make sure I am in <#{channel}>, or run `responder pack {inspection_id}` instead."
                     )
                 )
+
+    def ceiling(self, command: SlashCommand, rest: str, reply: Reply) -> None:
+        """`ceiling` shows this channel's ceiling; `ceiling LEVEL [#channel]` sets it (admins only, audited);
+        `ceiling list` shows every channel with one of its own."""
+        channels = self.desk.repo.channels
+        channel = command.channel
+        if match := _CHANNEL_TOKEN.search(rest):
+            channel = match.group(1)
+            rest = rest[: match.start()] + rest[match.end() :]
+        level = " ".join(rest.split())
+        if level.lower() in {"list", "ls"}:
+            reply(ceiling_ui.ceiling_list(channels.listing(), channels.upper_bound))
+            return
+        if not level:
+            reply(ceiling_ui.ceiling_shown(channels.describe(channel), channels.upper_bound))
+            return
+        channels.check_may_set(command.user)
+        try:
+            marking = Classification.parse(level)
+        except ValueError as error:
+            raise InvalidInput(f"{error} For example `{COMMAND} ceiling OFFICIAL-SENSITIVE`.") from None
+        before = channels.ceiling(channel)
+        item = channels.set_ceiling(channel, marking, command.user)
+        reply(ceiling_ui.ceiling_set(item, before))
+        if item.ceiling is not before:
+            self._tell_thread(channel, None, ceiling_ui.ceiling_announcement(item, before))
+
+    def _above_ceiling(self, marking: Classification, channel: str, inspection_id: int) -> MessagePayload | None:
+        """A refusal when the pack is marked above the ceiling of the channel it would be uploaded to."""
+        ceiling = self.desk.repo.channels.ceiling(channel)
+        if marking.level <= ceiling.level:
+            return None
+        return refusal(
+            f"The pack is marked {marking.value}, above the classification ceiling of the channel it would go "
+            f"to ({ceiling.value}), so I have not uploaded it. Export it with `responder pack {inspection_id}` "
+            f"instead, or ask an admin to raise that channel's ceiling (`{COMMAND} ceiling {marking.value}`)."
+        )
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────────
 

@@ -48,15 +48,20 @@ class SlackBot:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            if not (self.listener_pool.wait_idle(max(left, 0)) and self.deps.jobs.wait_idle(max(left, 0))):
+            if not (
+                self.listener_pool.wait_idle(max(left, 0))
+                and self.deps.jobs.wait_idle(max(left, 0))
+                and self.deps.drafts.workers.wait_idle(max(left, 0))
+            ):
                 return False
-            if self.listener_pool.pending == 0 and self.deps.jobs.pending == 0:
+            if self.listener_pool.pending == 0 and self.deps.jobs.pending == 0 and self.deps.drafts.workers.idle():
                 return True
 
     def close(self, wait: bool = True, cancel_queued: bool = False) -> None:
         self.deps.sweeper.stop()
         self.listener_pool.shutdown(wait=wait)
         self.deps.jobs.shutdown(wait=wait, cancel_queued=cancel_queued)
+        self.deps.drafts.close(wait=wait, cancel_queued=cancel_queued)
 
 
 def create_app(

@@ -16,6 +16,7 @@ ACTION_DECISION = "draft_decision"  # a menu: accept / accept in part / no actio
 ACTION_CONFIRM = "draft_confirm"  # beside the placeholders: vouch for one as written, with a note
 
 # --- blocks on a draft message (block_id) ----------------------------------------------------------------
+BLOCK_MARKING = "draft_marking"
 BLOCK_FINDING = "draft_finding"
 BLOCK_DRAFT_PREFIX = "draft_text_"  # draft_text_0, draft_text_1 …: a long draft spans several sections
 BLOCK_PLACEHOLDERS = "draft_placeholders"

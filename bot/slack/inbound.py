@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -16,6 +17,9 @@ from typing import Any
 from retrieval.dates import DateParseError, parse_date
 from retrieval.models import FindingKind
 from tracker.views import FindingView
+
+#: Message subtypes that are a person saying something; edits, deletions, joins and bot posts are not.
+PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
 class Surface(StrEnum):
@@ -76,6 +80,20 @@ def clean_slack_text(text: str, bot_user_id: str | None = None) -> str:
 
 def mentions(text: str, user_id: str | None) -> bool:
     return bool(user_id) and any(m.group(1) == user_id for m in _MENTION.finditer(text))
+
+
+def route(event: dict[str, Any], bot_user_id: str | None, knows_thread: Callable[[str, str], bool]) -> Inbound | None:
+    """Which messages are for us: DMs, and replies in our threads that do not also mention us."""
+    if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id"):
+        return None
+    if event.get("channel_type") == "im":
+        return Inbound.from_event(event, Surface.DM, bot_user_id)
+    if mentions(event.get("text") or "", bot_user_id):
+        return None  # the app_mention event for the same message does the work
+    thread_ts = event.get("thread_ts")
+    if thread_ts and knows_thread(event.get("channel", ""), thread_ts):
+        return Inbound.from_event(event, Surface.THREAD, bot_user_id)
+    return None
 
 
 # ── follow-ups: which finding a reply in a thread is about ──────────────────────────────────────────────────

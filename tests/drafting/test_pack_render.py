@@ -82,7 +82,7 @@ def table(path: Path) -> dict[str, str]:
 
 def test_markdown_follows_the_seeds_layout_in_report_order() -> None:
     text = render_markdown(pack())
-    assert text.startswith("# NORTHUMBRIA PCC RESPONSE TO HMICFRS INSPECTIONS OF NORTHUMBRIA POLICE\n")
+    assert text.startswith("**OFFICIAL**\n\n# NORTHUMBRIA PCC RESPONSE TO HMICFRS INSPECTIONS OF NORTHUMBRIA POLICE\n")
     assert "| Type of inspection | ☐ Northumbria-specific ☒ National Thematic |" in text
     assert "| Deadline for PCC response (56 days) | 1 February 2024 (published + 55 days, s.55(5A)) |" in text
     assert "| Recommendations | ☒ National ☐ Local |" in text
@@ -95,7 +95,7 @@ def test_markdown_follows_the_seeds_layout_in_report_order() -> None:
     close = text.index("I will monitor progress where further action is required")
     assert "through my regular HMICFRS Scrutiny process." in text[close:]
     assert text.index(afi) < close < text.index("Yours sincerely,") < text.index("A. Commissioner")
-    assert text.rstrip().endswith("PCC for Northumbria")
+    assert text.rstrip().endswith("PCC for Northumbria\n\n**OFFICIAL**")
     assert not [heading for heading in INVENTED if heading in text]
     assert "WORKING DRAFT" not in text
 
@@ -155,7 +155,7 @@ def test_pack_refuses_while_an_answer_is_unapproved_and_lists_it() -> None:
 def test_watermarked_working_copy_is_allowed_and_marked(tmp_path: Path) -> None:
     working = pack(approved=(False, False, True), watermark=True)
     text = render_markdown(working)
-    assert text.startswith("> **WORKING DRAFT")
+    assert text.startswith("**OFFICIAL**\n\n> **WORKING DRAFT")
     assert f"**Recommendation 1** *(not approved)* ({R1.text})" in text
     paragraphs = body(export_docx(working, tmp_path / "pack.docx"))
     assert paragraphs[0] == "WORKING DRAFT: NOT APPROVED, NOT FOR PUBLICATION"
@@ -201,7 +201,8 @@ def test_docx_has_the_seeds_structure(tmp_path: Path) -> None:
 def test_docx_carries_the_letterhead_page_number_fields_and_the_office_as_author(tmp_path: Path) -> None:
     document = Document(str(export_docx(pack(), tmp_path / "pack.docx")))
     section = document.sections[0]
-    assert [p.text for p in section.header.paragraphs] == [OFFICE]
+    assert [p.text for p in section.header.paragraphs] == ["OFFICIAL", OFFICE]  # the marking tops every page
+    assert section.footer.paragraphs[-1].text == "OFFICIAL"
     footer = section.footer._element.xml
     instructions = re.findall(r'w:instr="([^"]*)"', footer) + re.findall(r"<w:instrText[^>]*>([^<]*)<", footer)
     assert {i.split()[0] for i in instructions} >= {"PAGE", "NUMPAGES"}
@@ -215,7 +216,7 @@ def test_docx_carries_the_letterhead_page_number_fields_and_the_office_as_author
 def test_an_office_name_on_the_pack_is_the_letterhead_and_author(tmp_path: Path) -> None:
     office = "Northumbria Police and Crime Commissioner's Office, Wansbeck Square"
     document = Document(str(export_docx(pack(office=office), tmp_path / "pack.docx")))
-    assert document.sections[0].header.paragraphs[0].text == office
+    assert document.sections[0].header.paragraphs[1].text == office
     assert document.core_properties.author == office
 
 
@@ -227,7 +228,8 @@ def test_a_replaced_template_changes_the_letterhead(tmp_path: Path) -> None:
     custom.save(str(tmp_path / "ours.docx"))
 
     document = Document(str(export_docx(pack(), tmp_path / "pack.docx", template=tmp_path / "ours.docx")))
-    header = document.sections[0].header.paragraphs[0].text
+    marking, header = (p.text for p in document.sections[0].header.paragraphs)
+    assert marking == "OFFICIAL"  # an office's own template is marked too, without a placeholder for it
     assert header == f"Victim First Letterhead | {OFFICE} | Ref PCC for Northumbria"
     assert body(tmp_path / "pack.docx") == [
         "NORTHUMBRIA PCC RESPONSE TO HMICFRS INSPECTIONS OF NORTHUMBRIA POLICE",

@@ -84,6 +84,14 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.socket_url: str | None = None
         self.fail_methods: dict[str, str] = {}
+        #: Upcoming answers per method, used once each: an error code (`ok: false`) or an HTTP status (429 comes
+        #: with `Retry-After: 0`), or "ok" to answer normally, e.g. `script["chat.update"] = [429, 429, 429]`.
+        self.script: dict[str, list[str | int]] = {}
+        #: Seconds each call of a method takes (a slow Slack), e.g. `delays["chat.update"] = 0.2`.
+        self.delays: dict[str, float] = {}
+        #: Refuse what real Slack refuses: over 50 blocks or a 3,000-character section (`invalid_blocks`), a
+        #: text over 40,000 characters (`msg_too_long`).
+        self.enforce_limits = True
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -176,7 +184,14 @@ class FakeSlack:
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
 
+    def scripted(self, method: str) -> str | int | None:
+        with self._changed:
+            queue = self.script.get(method)
+            return queue.pop(0) if queue else None
+
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.enforce_limits and method in ("chat.postMessage", "chat.update") and (refusal := _refusal(body)):
+            return {"ok": False, "error": refusal}
         if method in self.fail_methods:
             return {"ok": False, "error": self.fail_methods[method]}
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
@@ -322,6 +337,21 @@ class FakeSlack:
                 self._api(parsed.path[5:], body)
 
             def _api(self, method: str, body: dict[str, Any]) -> None:
+                if delay := fake.delays.get(method):
+                    time.sleep(delay)
+                scripted = fake.scripted(method)
+                if isinstance(scripted, int):
+                    fake._record(Call(method, body, dict(self.headers), {"status": scripted}))
+                    self.send_response(scripted)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if scripted is not None and scripted != "ok":
+                    answer = {"ok": False, "error": scripted}
+                    fake._record(Call(method, body, dict(self.headers), answer))
+                    self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
+                    return
                 answer = fake.answer(method, body)
                 fake._record(Call(method, body, dict(self.headers), answer))
                 self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
@@ -347,6 +377,21 @@ class FakeSlack:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _refusal(body: dict[str, Any]) -> str | None:
+    blocks = body.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(str(body.get("text") or "")) > 40_000:
+        return "msg_too_long"
+    if len(blocks) > 50:
+        return "invalid_blocks"
+    for block in blocks:
+        text = block.get("text") if isinstance(block, dict) else None
+        if block.get("type") == "section" and isinstance(text, dict) and len(text.get("text", "")) > 3000:
+            return "invalid_blocks"
+    return None
 
 
 def _mimetype(name: str) -> str:

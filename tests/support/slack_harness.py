@@ -223,9 +223,11 @@ def running_bot(
     model: RecordingChatModel | None = None,
     draft_workers: int = 2,
     drain: bool = True,
+    retriever: FakeRetriever | None = None,
     **settings: Any,
 ) -> Iterator[Harness]:
-    """`drain=False` drops queued drafts at the end instead of waiting for them all (benchmarks)."""
+    """`drain=False` drops queued drafts at the end instead of waiting for them all (benchmarks);
+    `retriever` replaces the canned library (e.g. with a planted OFFICIAL-SENSITIVE document)."""
     model = model or RecordingChatModel()
     with FakeSlack() as slack:
         slack.usergroups[GROUP] = [GROUP_MEMBER]
@@ -233,7 +235,8 @@ def running_bot(
             tmp_path, slack.api_url, database_url=f"sqlite:///{tmp_path / 'responder.db'}", **settings
         )
         timeout = max(10.0, model.delay * 4)
-        drafter = Drafter(fake_retriever(), model, "fake-model", timeout=timeout, embed=shared_embedder())
+        library = retriever or fake_retriever()
+        drafter = Drafter(library, model, "fake-model", timeout=timeout, embed=shared_embedder())
         core = build_core(config, backends=Backends(config, drafter=drafter))
         client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
         bot = build_slack(core, client, token_verification_enabled=False, draft_workers=draft_workers)

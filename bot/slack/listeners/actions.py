@@ -8,11 +8,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.services.errors import describe_error
 from bot.services.review_actions import Click, ReviewActions
 from bot.slack import constants as c
 from bot.slack.deps import BotDeps
 from bot.slack.ui.common import BadPayload, ButtonRef, parse_button_value
 from bot.slack.ui.draft_card import parse_decision_value
+from tracker.faults import storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,10 @@ def register(app: App, deps: BotDeps) -> None:
         click = _click(body, ref)
         try:
             reviews.decide(click, decision)
-        except Exception:
-            log.exception("decision on finding %s failed", click.finding_id)
-            reviews.tell(click, "Something went wrong recording that decision. Reload the thread and try again.")
+        except Exception as error:
+            if not tell_storage_fault(reviews, click, error):
+                log.exception("decision on finding %s failed", click.finding_id)
+                reviews.tell(click, "Something went wrong recording that decision. Reload the thread and try again.")
 
 
 def ack_at_once(ack: Ack, next: Callable[[], None]) -> None:
@@ -61,7 +64,9 @@ def _listener(reviews: ReviewActions, handler: Callable[[Click], None]) -> Calla
             return
         try:
             handler(click)
-        except Exception:
+        except Exception as error:
+            if tell_storage_fault(reviews, click, error):
+                return
             log.exception("button %s on finding %s failed", body["actions"][0].get("action_id"), click.finding_id)
             reviews.tell(
                 click,
@@ -71,6 +76,18 @@ def _listener(reviews: ReviewActions, handler: Callable[[Click], None]) -> Calla
 
     on_click.__name__ = f"on_{handler.__name__}"
     return on_click
+
+
+def tell_storage_fault(reviews: ReviewActions, click: Click, error: Exception) -> bool:
+    """A click that failed because the database cannot be written: one WARNING line, the plain words to the
+    person who clicked; True when it was that."""
+    problem = storage_problem(error)
+    if problem is None:
+        return False
+    log.warning("click on finding %s not recorded: the database is %s", click.finding_id, problem.value)
+    what, todo = describe_error(error)
+    reviews.tell(click, f"{what} {todo}")
+    return True
 
 
 def click_from(body: dict[str, Any]) -> Click:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services.errors import describe_error
+from bot.services.errors import describe_error, is_expected
 from bot.services.poster import SlackPoster
 from bot.slack.ui.common import error_message
 
@@ -20,7 +20,9 @@ def told_in_thread(poster: SlackPoster, channel: str, thread_ts: str | None) -> 
     try:
         yield
     except Exception as error:
-        log.exception("handling a Slack message in %s failed", channel)
+        # A known cause (a full database, an unreadable index) is one line; only a bug needs its trace.
+        trace = error if not is_expected(error) else None
+        log.warning("handling a Slack message in %s failed: %s", channel, type(error).__name__, exc_info=trace)
         if not channel:
             return
         problem, todo = describe_error(error)

@@ -8,10 +8,12 @@ inside the modal; after a successful ack the message is updated and any redraft 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.services.errors import describe_error
 from bot.services.review_actions import Submitted
 from bot.slack import constants as c
 from bot.slack.deps import BotDeps
@@ -23,6 +25,7 @@ from bot.slack.ui.modals import (
     edited_text_from_view,
     parse_modal_context,
 )
+from tracker.faults import storage_problem
 
 log = logging.getLogger(__name__)
 MAX_MODAL_ERROR = 300
@@ -41,7 +44,7 @@ def register(app: App, deps: BotDeps) -> None:
                 errors={c.INPUT_COMMENT_BLOCK: "This form is out of date; close it."},
             )
             return
-        result = reviews.submit_request_changes(ctx, _user(body), comment_from_view(view))
+        result = _submitted(lambda: reviews.submit_request_changes(ctx, _user(body), comment_from_view(view)))
         with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
             _finish(ack, result, c.INPUT_COMMENT_BLOCK)
 
@@ -53,7 +56,7 @@ def register(app: App, deps: BotDeps) -> None:
         except BadPayload:
             ack(response_action="errors", errors={first: "This form is out of date; close it."})
             return
-        result = reviews.submit_edit(ctx, _user(body), edited_text_from_view(view, ctx))
+        result = _submitted(lambda: reviews.submit_edit(ctx, _user(body), edited_text_from_view(view, ctx)))
         with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
             _finish(ack, result, first)
 
@@ -65,10 +68,23 @@ def register(app: App, deps: BotDeps) -> None:
             ack(response_action="errors", errors={c.INPUT_MARKER_BLOCK: "This form is out of date; close it."})
             return
         index, note = confirmation_from_view(view)
-        result = reviews.submit_confirm(ctx, _user(body), index, note)
+        result = _submitted(lambda: reviews.submit_confirm(ctx, _user(body), index, note))
         block = c.INPUT_NOTE_BLOCK if index is not None else c.INPUT_MARKER_BLOCK
         with told_in_thread(deps.poster, ctx.channel, ctx.message_ts):
             _finish(ack, result, block)
+
+
+def _submitted(submit: Callable[[], Submitted]) -> Submitted:
+    """The submission, or, when the database cannot be written, the plain words shown inside the modal."""
+    try:
+        return submit()
+    except Exception as error:
+        problem = storage_problem(error)
+        if problem is None:
+            raise
+        log.warning("modal submission not recorded: the database is %s", problem.value)
+        what, todo = describe_error(error)
+        return Submitted(error=f"{what} {todo}")
 
 
 def _finish(ack: Ack, result: Submitted, block_id: str) -> None:

@@ -234,3 +234,29 @@ def notice(text: str) -> MessagePayload:
 
 def refusal(text: str) -> MessagePayload:
     return MessagePayload(plain(text), [section(f":no_entry_sign: {sanitise(text)}")])
+
+
+#: The notice a shorter card carries when Slack refused the full one (too long, or blocks it would not take).
+SHORTER_NOTE = "Slack would not show the full message, so this is a shorter version; the full text is attached."
+
+
+def shorter(payload: MessagePayload, keep_buttons: bool = True) -> MessagePayload:
+    """A fallback Slack will take when it refused `payload` (`msg_too_long`, `invalid_blocks`): the text in one
+    section, the buttons kept (`keep_buttons`), and the full text as the attachment so nothing is lost."""
+    full = payload.attachment or "\n\n".join(_block_texts(payload.blocks)) or payload.text
+    blocks: list[Block] = [section(sanitise(truncate(payload.text, 1500))), context([SHORTER_NOTE])]
+    if keep_buttons:
+        blocks += [block for block in payload.blocks if block.get("type") == "actions"][:1]
+    return MessagePayload(truncate(payload.text, 1500), blocks, attachment=full, attachment_name="message.md")
+
+
+def _block_texts(blocks: list[Block]) -> list[str]:
+    texts = []
+    for block in blocks:
+        text = block.get("text")
+        if isinstance(text, dict) and text.get("text"):
+            texts.append(str(text["text"]))
+        for element in block.get("elements", []):
+            if isinstance(element, dict) and element.get("type") in ("mrkdwn", "plain_text"):
+                texts.append(str(element.get("text", "")))
+    return texts

@@ -45,6 +45,9 @@ HELP_LINES = (
     f"`{COMMAND} comments <id> pcc|cc <text>` the PCC's or the chief constable's comments for the pack",
     f"`{COMMAND} pack <id> [draft]` the publication pack (Markdown + Word) in the inspection's thread; "
     "`draft` gives a watermarked working copy",
+    f"`{COMMAND} ceiling [OFFICIAL|OFFICIAL-SENSITIVE|…]` this channel's classification ceiling (the highest "
+    "marking a draft posted here may quote) and where it comes from; with a marking, an admin sets it "
+    f"(`{COMMAND} ceiling list`: every channel with one of its own)",
     f"`{COMMAND} help` this list",
 )
 

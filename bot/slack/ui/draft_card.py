@@ -54,7 +54,7 @@ from drafting.render import (
     source_role,
     source_role_why,
 )
-from retrieval.models import Finding
+from retrieval.models import Classification, Finding
 from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState, current_approvers, drafter_of
 from tracker.views import DraftView, FindingView, ReviewView
 
@@ -98,6 +98,14 @@ class DraftCard(BaseModel):
         default_factory=list, description="Placeholders vouched for as written in this version (mrkdwn lines)"
     )
     plan: Plan | None = Field(None, description="The asks, each with its evidence or placeholder")
+    marking: Classification = Field(Classification.OFFICIAL, description="The version's protective marking")
+
+
+def marking_block(marking: Classification) -> Block:
+    """The protective marking, first on the card: bold above OFFICIAL, a small line at OFFICIAL, never absent."""
+    if marking is Classification.OFFICIAL:
+        return context([f"*{marking.value}*"], c.BLOCK_MARKING)
+    return section(f"*{marking.value}*", c.BLOCK_MARKING)
 
 
 def highlight(text: str) -> str:
@@ -130,7 +138,7 @@ def status_line(card: DraftCard) -> str:
 
 def draft_message(card: DraftCard) -> MessagePayload:
     finding = card.finding
-    blocks: list[Block] = [_finding_block(card)]
+    blocks: list[Block] = [marking_block(card.marking), _finding_block(card)]
     if (asked := _instruction_block(card)) is not None:
         blocks.append(asked)
     text_blocks, complete = _draft_text_blocks(card.text)
@@ -160,7 +168,11 @@ def draft_message(card: DraftCard) -> MessagePayload:
     blocks.append(context(status, c.BLOCK_STATUS))
     blocks.append(_actions_block(card))
     # The status line is the bot's own markup (mentions, date tokens); the label and the text are not.
-    fallback = truncate(f"{status_line(card)} for {plain(finding.label)}: {plain(card.text)}", c.MAX_FALLBACK_TEXT)
+    # The marking leads the fallback too: it is what a notification and a shortened card show.
+    fallback = truncate(
+        f"{card.marking.value} · {status_line(card)} for {plain(finding.label)}: {plain(card.text)}",
+        c.MAX_FALLBACK_TEXT,
+    )
     attachment = None if complete else _attachment_text(card)
     blocks = _fit_block_budget(blocks)
     return MessagePayload(fallback, blocks, attachment, f"{_slug(finding.label)}-v{card.version}.md")
@@ -347,7 +359,7 @@ def _attachment_text(card: DraftCard) -> str:
     finding = card.finding
     head = f"# {finding.label}" + (f" — {card.inspection_title}" if card.inspection_title else "")
     quote = " ".join(finding.text.split())
-    return f"{head}\n\n> {quote}\n\n## Draft v{card.version}\n\n{card.text.strip()}\n"
+    return f"**{card.marking.value}**\n\n{head}\n\n> {quote}\n\n## Draft v{card.version}\n\n{card.text.strip()}\n"
 
 
 def _fit_block_budget(blocks: list[Block]) -> list[Block]:
@@ -420,6 +432,7 @@ def build_card(
         busy=busy,
         plan=_plan(draft.plan),
         confirmed=confirmed,
+        marking=draft.marking,
     )
 
 
