@@ -98,8 +98,9 @@ def person(i: int, until: float, current: list[BotProcess], tally: Tally, stop: 
     rng = random.Random(i)
     threads: list[str] = []
     n = 0
+    sender = SlackSender(current[0].url, SIGNING_SECRET, first=(i + 1) * 100_000)
     while time.monotonic() < until and not stop.is_set():
-        sender = SlackSender(current[0].url, SIGNING_SECRET)
+        sender.url = current[0].url  # the restarted process listens on another port
         if threads and rng.random() < 0.25:
             event = sender.message("make it shorter", user=f"U_LOAD{i}", thread_ts=rng.choice(threads))
             kind = "follow_up"

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack import constants as c
-from tests.support.slack_harness import CHANNEL, RECOMMENDATION, Harness, RecordingChatModel, running_bot
+from tests.support.slack_harness import (
+    CHANNEL,
+    RECOMMENDATION,
+    Harness,
+    RecordingChatModel,
+    confirm_everything,
+    running_bot,
+)
 from tracker import schema
 
 README = Path(__file__).with_name("README.md")
@@ -96,15 +103,18 @@ def concurrent_approvals(h: Harness, drafts: int, clicks: int) -> tuple[dict[int
         h.wait_draft(ts, 1, timeout=120)
         finding = h.store.findings.by_message(CHANNEL, ts)
         assert finding is not None
-        messages.append((finding.id, ts, event["ts"]))
+        # Nothing unconfirmed is approved: a reviewer confirms the draft's placeholders first.
+        version = confirm_everything(h, event, ts, finding.id, user="U_REV49")
+        messages.append((finding.id, ts, event["ts"], version))
     h.slack.clear()
     barrier = threading.Barrier(clicks)
     acks: list[float] = []
     lock = threading.Lock()
 
     def press(i: int) -> None:
-        finding_id, ts, thread_ts = messages[i % drafts]
-        payload = h.sender.block_action(c.ACTION_APPROVE, f"{finding_id}:1", f"U_REV{i:02d}", CHANNEL, ts, thread_ts)
+        finding_id, ts, thread_ts, version = messages[i % drafts]
+        value = f"{finding_id}:{version}"
+        payload = h.sender.block_action(c.ACTION_APPROVE, value, f"U_REV{i:02d}", CHANNEL, ts, thread_ts)
         barrier.wait()
         response = h.sender.interaction(payload)
         with lock:
@@ -118,7 +128,7 @@ def concurrent_approvals(h: Harness, drafts: int, clicks: int) -> tuple[dict[int
     assert h.bot.wait_idle(60)
     with h.store.sessions() as session:
         rows = session.query(schema.Review.finding_id).filter(schema.Review.action == "approve").all()
-    per_draft = {finding_id: 0 for finding_id, _, _ in messages}
+    per_draft = {finding_id: 0 for finding_id, _, _, _ in messages}
     for (finding_id,) in rows:
         per_draft[finding_id] += 1
     return per_draft, len(h.slack.of("chat.postEphemeral")), Latencies(acks)
@@ -159,8 +169,12 @@ def report(r: Results) -> str:
             f"| ack latency of those clicks | {r.click_ack.summary} | p99 ≤ {ACK_TARGET_MS:g} ms "
             f"({'meets' if r.click_ack.pct(99) <= ACK_TARGET_MS else 'MISSES'}) |",
             "",
-            "Drafting runs on a separate pool (size = the number of busy drafts here; 2 by default), so acks and",
-            "placeholders never wait for the model; queued requests show their placeholder at once and draft in turn.",
+            "Drafting runs on the durable queue's workers (as many as the busy drafts here; 2 by default), so acks",
+            "and placeholders never wait for the model; queued requests show their placeholder (with their place in",
+            "the queue) at once and draft in turn. Each request writes its job to the store twice (held, then",
+            "released once its placeholder is posted): on 2026-11-21, before the queue was durable, the same run",
+            "measured ack p50 3.7 ms · p99 6.8 ms and first reply p50 7.0 ms · p99 9.8 ms. The approval race now",
+            "confirms each draft's placeholders first (nothing unconfirmed can be approved).",
             "The fake Web API answers in about a millisecond: against real Slack the first visible reply also",
             "includes one chat.postMessage round trip (typically 100–300 ms), still well inside the 1 s target.",
             "The 50 clicking clients, the app and the fake Slack share one Python process (one GIL), so the",

@@ -422,11 +422,12 @@ class Response:
 class SlackSender:
     """Sends what Slack would send to `/slack/events`: events as JSON, interactions as a form `payload`."""
 
-    def __init__(self, url: str, secret: str) -> None:
+    def __init__(self, url: str, secret: str, first: int = 1) -> None:
+        """`first` starts the ts and event-id counters: senders standing for different people never collide."""
         self.url = url
         self.secret = secret
-        self._event_ids = itertools.count(1)
-        self._ts = itertools.count(1)
+        self._event_ids = itertools.count(first)
+        self._ts = itertools.count(first)
         self._triggers = itertools.count(1)
 
     def next_ts(self) -> str:
