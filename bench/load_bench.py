@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from bot.slack import constants as c
 from tests.support.slack_fake import FakeSlack, SlackSender
 from tests.support.slack_harness import CHANNEL, RECOMMENDATION, SIGNING_SECRET
 from tracker.repository import Repository
@@ -38,7 +39,7 @@ RESULTS = ROOT / "bench" / "results" / "load.json"
 class Tally:
     acks_ms: list[float] = field(default_factory=list)
     acked_mentions: list[str] = field(default_factory=list)
-    follow_ups: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     while_down: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -52,12 +53,16 @@ class LoadResult:
     requests: int
     mentions: int
     follow_ups: int
+    clicks: int
+    slash_commands: int
     ack_p50_ms: float
     ack_p99_ms: float
     ack_max_ms: float
     errors: int
     refused_while_down: int
+    rss_after_warm_up_mb: float
     peak_rss_mb: float
+    rss_growth_mb: float
     drained_seconds: float
     drafts_done: int
     jobs_failed: int
@@ -94,22 +99,28 @@ class BotProcess:
         self.log.close()
 
 
-def person(i: int, until: float, current: list[BotProcess], tally: Tally, stop: threading.Event) -> None:
+def person(i: int, until: float, current: list[BotProcess], slack: FakeSlack, tally: Tally) -> None:
+    """One person: mostly new recommendations; sometimes a change in an earlier thread, an Approve click on an
+    earlier draft (refused while its placeholders are unconfirmed: still a click to answer), `/hmicfrs list`."""
     rng = random.Random(i)
     threads: list[str] = []
     n = 0
     sender = SlackSender(current[0].url, SIGNING_SECRET, first=(i + 1) * 100_000)
-    while time.monotonic() < until and not stop.is_set():
+    user = f"U_LOAD{i}"
+    while time.monotonic() < until:
         sender.url = current[0].url  # the restarted process listens on another port
-        if threads and rng.random() < 0.25:
-            event = sender.message("make it shorter", user=f"U_LOAD{i}", thread_ts=rng.choice(threads))
-            kind = "follow_up"
-        else:
-            event = sender.mention(f"{RECOMMENDATION} (person {i}, request {n})", user=f"U_LOAD{i}")
-            kind = "mention"
-        n += 1
+        roll, n = rng.random(), n + 1
+        kind = (
+            "mention"
+            if not threads or roll < 0.55
+            else "follow_up"
+            if roll < 0.75
+            else "click"
+            if roll < 0.9
+            else "slash"
+        )
         try:
-            response = sender.event(event)
+            response = _send(sender, slack, kind, user, n, rng.choice(threads) if threads else "")
         except OSError:  # the process is down: Slack would retry this delivery
             with tally.lock:
                 tally.while_down += 1
@@ -117,29 +128,69 @@ def person(i: int, until: float, current: list[BotProcess], tally: Tally, stop: 
             continue
         with tally.lock:
             tally.acks_ms.append(response.seconds * 1000)
+            tally.kinds[kind] = tally.kinds.get(kind, 0) + 1
             if response.status != 200:
                 tally.errors += 1
             elif kind == "mention":
-                tally.acked_mentions.append(event["ts"])
-                threads.append(event["ts"])
-            else:
-                tally.follow_ups += 1
+                tally.acked_mentions.append(response.ts)
+                threads.append(response.ts)
         time.sleep(rng.uniform(2.0, 6.0))
+
+
+@dataclass
+class Sent:
+    status: int
+    seconds: float
+    ts: str = ""
+
+
+def _send(sender: SlackSender, slack: FakeSlack, kind: str, user: str, n: int, thread: str) -> Sent:
+    if kind == "mention":
+        event = sender.mention(f"{RECOMMENDATION} ({user}, request {n})", user=user)
+        response = sender.event(event)
+        return Sent(response.status, response.seconds, event["ts"])
+    if kind == "follow_up":
+        response = sender.event(sender.message("make it shorter", user=user, thread_ts=thread))
+        return Sent(response.status, response.seconds)
+    if kind == "slash":
+        response = sender.slash_request("list", user, CHANNEL, slack.base)
+        return Sent(response.status, response.seconds)
+    value, ts = _approve_button(slack, thread)
+    if value is None:  # not drafted yet: ask for the list instead
+        return _send(sender, slack, "slash", user, n, thread)
+    payload = sender.block_action(c.ACTION_APPROVE, value, user, CHANNEL, ts, thread)
+    response = sender.interaction(payload)
+    return Sent(response.status, response.seconds)
+
+
+def _approve_button(slack: FakeSlack, thread: str) -> tuple[str | None, str]:
+    """The Approve button's value on the draft card in `thread`, as the person sees it now."""
+    for (channel, ts), message in list(slack.messages.items()):
+        if channel != CHANNEL or message.get("thread_ts") != thread:
+            continue
+        for block in message.get("blocks") or []:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == c.ACTION_APPROVE:
+                    return str(element["value"]), ts
+    return None, ""
 
 
 def run(users: int, seconds: float, draft_seconds: float, workers: int, kill: bool) -> LoadResult:
     with TemporaryDirectory(prefix="responder-load-") as tmp, FakeSlack() as slack:
         data = Path(tmp)
         current = [BotProcess(data, slack, "first", workers, draft_seconds)]
-        tally, stop, peak = Tally(), threading.Event(), [0.0]
+        tally, peak = Tally(), [0.0]
         started = time.monotonic()
         until = started + seconds
-        people = [threading.Thread(target=person, args=(i, until, current, tally, stop)) for i in range(users)]
+        people = [threading.Thread(target=person, args=(i, until, current, slack, tally)) for i in range(users)]
+        warm = 0.0
         for thread in people:
             thread.start()
         killed = False
         while time.monotonic() < until:
             peak[0] = max(peak[0], current[0].rss_mb())
+            if not warm and time.monotonic() - started > min(10.0, seconds / 4):
+                warm = current[0].rss_mb()
             if kill and not killed and time.monotonic() - started > seconds / 2:
                 current[0].kill()
                 current[0] = BotProcess(data, slack, "second", workers, draft_seconds)
@@ -153,6 +204,7 @@ def run(users: int, seconds: float, draft_seconds: float, workers: int, kill: bo
             peak[0] = max(peak[0], current[0].rss_mb())
             time.sleep(0.5)
         drained_seconds = time.monotonic() - drained
+        final_rss = current[0].rss_mb()
         lost = sum(1 for ts in tally.acked_mentions if not _drafted(repo, ts))
         counts = repo.jobs.counts()
         repo.close()
@@ -164,13 +216,17 @@ def run(users: int, seconds: float, draft_seconds: float, workers: int, kill: bo
             killed=killed,
             requests=len(tally.acks_ms),
             mentions=len(tally.acked_mentions),
-            follow_ups=tally.follow_ups,
+            follow_ups=tally.kinds.get("follow_up", 0),
+            clicks=tally.kinds.get("click", 0),
+            slash_commands=tally.kinds.get("slash", 0),
             ack_p50_ms=round(statistics.median(acks), 1),
             ack_p99_ms=round(acks[min(len(acks) - 1, int(len(acks) * 0.99))], 1),
             ack_max_ms=round(acks[-1], 1),
             errors=tally.errors,
             refused_while_down=tally.while_down,
+            rss_after_warm_up_mb=round(warm, 1),
             peak_rss_mb=round(peak[0], 1),
+            rss_growth_mb=round(final_rss - warm, 1),
             drained_seconds=round(drained_seconds, 1),
             drafts_done=counts["done"],
             jobs_failed=counts["failed"],

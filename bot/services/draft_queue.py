@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slack_sdk.errors import SlackApiError
 
@@ -192,7 +192,7 @@ class DraftQueue:
 
     def run(self, job: JobView) -> None:
         """Draft one version and show it. Every ending is recorded on the job: done, queued again, or failed."""
-        job = self.store.jobs.get(job.id)  # the note ts and message ts may have been set since the claim
+        job = self._with_message(self.store.jobs.get(job.id))  # its note and message may be newer than the claim
         started = self.monotonic()
         try:
             if not self._already_drafted(job):
@@ -209,6 +209,17 @@ class DraftQueue:
         self._show_outcome(job, seconds)
         self.store.jobs.finish(job.id, seconds)
         self._settled(job)
+
+    def _with_message(self, job: JobView) -> JobView:
+        """A job whose poster died after posting the placeholder but before releasing the job: use that message
+        (the finding knows it), rather than leave it "Waiting…" and post the draft as a new reply."""
+        if job.message_ts is not None:
+            return job
+        finding = self.store.findings.get(job.finding_id)
+        if not finding.message_ts or finding.channel_id != job.channel:
+            return job
+        self.store.jobs.set_message(job.id, finding.message_ts)
+        return replace(job, message_ts=finding.message_ts)
 
     def _already_drafted(self, job: JobView) -> bool:
         """An earlier attempt stored this version and then died before it was shown: show it, do not redraft."""

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.slack_fake import FakeSlack, SlackSender
-from tests.support.slack_harness import CHANNEL, SIGNING_SECRET, texts
+from tests.support.slack_harness import CHANNEL, REVIEWER, SIGNING_SECRET, texts
+from tracker import schema
+from tracker.jobs import JobView
 from tracker.repository import Repository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +75,9 @@ def _until(predicate: Callable[[], object], timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
-def test_kill_9_mid_report_then_restart_loses_no_draft(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kill_after", [0, 3, 7], ids=["first-draft-running", "3-done", "7-done"])
+def test_kill_9_mid_report_then_restart_loses_no_draft(tmp_path: Path, kill_after: int) -> None:
+    """Killed while the first draft runs (placeholders may still be being posted), after 3 and after 7."""
     with FakeSlack() as slack:
         stored = slack.add_file("missing-children.txt", report_text().encode())
         repo: Repository | None = None
@@ -83,32 +87,65 @@ def test_kill_9_mid_report_then_restart_loses_no_draft(tmp_path: Path) -> None:
             assert sender.event(event).status == 200
             _until(lambda: (tmp_path / "responder.db").exists(), 30, "the database")
             repo = Repository.connect(f"sqlite:///{tmp_path / 'responder.db'}")
-            _until(lambda: repo.jobs.counts()["done"] >= 3, 90, "three drafts")
+            if kill_after:
+                _until(lambda: repo.jobs.counts()["done"] >= kill_after, 90, f"{kill_after} drafts")
+                approved = _approve_the_first(repo)
+            else:
+                _until(lambda: repo.jobs.counts()["running"] >= 1, 90, "the first draft to start")
+                approved = None
+            audit_before = _audit_rows(repo)
             os.kill(child.pid, signal.SIGKILL)
             child.wait(10)
-        done_at_kill = repo.jobs.counts()["done"]
-        assert done_at_kill < FINDINGS, "the report finished before the kill; the test proves nothing"
+        assert repo.jobs.counts()["done"] < FINDINGS, "the report finished before the kill; the test proves nothing"
 
         with bot_process(tmp_path, slack, "second"):
-            _until(lambda: repo.jobs.counts()["done"] == FINDINGS, 90, "every draft after the restart")
+            _until(lambda: _settled(repo) == FINDINGS, 90, "every draft after the restart")
             inspection = repo.inspections.by_thread(CHANNEL, event["ts"])
             assert inspection is not None
             _until(lambda: _summary_finished(slack, event["ts"]), 30, "the summary to say every draft is posted")
 
         findings = repo.findings.of_inspection(inspection.id)
         assert len(findings) == FINDINGS  # nothing drafted twice into new findings
-        assert all(f.latest_version == 1 for f in findings)  # each drafted once: no version 2 from a re-run
         for finding in findings:
             message = slack.messages[(CHANNEL, finding.message_ts or "")]
             history = [c.get("text", "")[:50] for c in slack.of("chat.update") if c.get("ts") == finding.message_ts]
             assert "draft_actions" in str(message["blocks"]), f"{finding.label} has no buttons: {history}"
+            if finding.id != approved:
+                assert finding.latest_version == 1  # each drafted once: no second version from a re-run
         counts = repo.jobs.counts()
         assert counts["failed"] == 0 and counts["queued"] == counts["running"] == counts["pending"] == 0
-        summary = _summary_finished(slack, event["ts"])
-        assert f"{FINDINGS} of {FINDINGS} drafts posted" in summary
+        assert f"{FINDINGS} of {FINDINGS} drafts posted" in _summary_finished(slack, event["ts"])
         calls = [c for c in slack.of("chat.postMessage") if "await your review" in texts(c)]
         assert len(calls) == 1  # the reviewers are called once, whichever process finished the report
+        if approved is not None:  # a decision made before the crash stands
+            assert repo.findings.get(approved).approved
+        after = _audit_rows(repo)
+        assert after[: len(audit_before)] == audit_before  # no audit row lost or changed
         repo.close()
+
+
+def _approve_the_first(repo: Repository) -> int:
+    """A reviewer edits out the first drafted answer's placeholders and approves it, before the crash."""
+    finding_id = next(j.finding_id for j in _jobs(repo) if j.state == "done")
+    text = "The force accepts this recommendation and will report progress to the PCC's scrutiny board."
+    repo.reviews.record(finding_id, REVIEWER, action="edit", new_text=text, expected_version=1)
+    repo.reviews.record(finding_id, REVIEWER, action="approve", expected_version=2)
+    return finding_id
+
+
+def _jobs(repo: Repository) -> list[JobView]:
+    return [repo.jobs.get(i) for i in range(1, FINDINGS + 1)]
+
+
+def _settled(repo: Repository) -> int:
+    counts = repo.jobs.counts()
+    return counts["done"] + counts["failed"]
+
+
+def _audit_rows(repo: Repository) -> list[tuple[int, str, str, str]]:
+    with repo.sessions() as session:
+        rows = session.query(schema.AuditEntry).order_by(schema.AuditEntry.id).all()
+        return [(row.id, row.action, row.entity, row.entity_id) for row in rows]
 
 
 def _summary_finished(slack: FakeSlack, thread_ts: str) -> str:

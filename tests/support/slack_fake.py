@@ -428,7 +428,7 @@ class SlackSender:
         self.secret = secret
         self._event_ids = itertools.count(first)
         self._ts = itertools.count(first)
-        self._triggers = itertools.count(1)
+        self._triggers = itertools.count(first)
 
     def next_ts(self) -> str:
         return f"{1_710_000_000 + next(self._ts)}.000100"
@@ -475,9 +475,15 @@ class SlackSender:
         }
 
     def slash(self, text: str, user: str, channel: str, slack_base: str) -> dict[str, Any]:
-        """A signed `/hmicfrs` request; returns the ack body (the ephemeral reply), which must come at once.
+        """A signed `/hmicfrs` request; returns the ack body (the ephemeral reply), which must come at once."""
+        response = self.slash_request(text, user, channel, slack_base)
+        assert response.status == 200, response.body
+        assert response.seconds < 3.0, "Slack needs the ack within 3 seconds"
+        return json.loads(response.body) if response.body else {}
 
-        Each invocation has its own trigger_id, as in Slack: the same signed body twice is a replay."""
+    def slash_request(self, text: str, user: str, channel: str, slack_base: str) -> Response:
+        """The signed `/hmicfrs` request itself. Each invocation has its own trigger_id, as in Slack: the same
+        signed body twice is a replay."""
         body = urlencode(
             {
                 "token": "legacy-verification-token",
@@ -493,10 +499,7 @@ class SlackSender:
                 "trigger_id": f"trigger-{next(self._triggers)}",
             }
         )
-        response = self.post(body, "application/x-www-form-urlencoded")
-        assert response.status == 200, response.body
-        assert response.seconds < 3.0, "Slack needs the ack within 3 seconds"
-        return json.loads(response.body) if response.body else {}
+        return self.post(body, "application/x-www-form-urlencoded")
 
     def interaction(self, payload: dict[str, Any], **kwargs: Any) -> Response:
         body = urlencode({"payload": json.dumps(payload)})
