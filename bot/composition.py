@@ -58,10 +58,13 @@ class Backends:
 
     @cached_property
     def chat(self) -> ChatModelChoice:
-        from drafting.engines import select_chat_model
+        from drafting.engines import RemoteSettings, select_chat_model
 
         s = self.settings
-        return select_chat_model(s.llm, s.data_dir, s.llm_timeout, model_path=s.model_path, provider=s.llm_provider)
+        remote = RemoteSettings(base_url=s.llm_base_url, api_key=s.llm_api_key, max_retries=s.llm_max_retries)
+        return select_chat_model(
+            s.llm, s.data_dir, s.llm_timeout, model_path=s.model_path, provider=s.llm_provider, remote=remote
+        )
 
     @cached_property
     def drafter(self) -> Drafter:
@@ -145,6 +148,7 @@ def build_slack(
     draft_workers: int | None = None,
 ) -> SlackBot:
     """The Slack app over `core`: every service built once and handed to the listeners."""
+    from bot.metrics import Metrics
     from bot.services.conversations import Conversations
     from bot.services.draft_queue import DraftingScope, DraftQueue, QueueSettings
     from bot.services.home_tab import HomeTab
@@ -160,10 +164,13 @@ def build_slack(
     from bot.slack.deps import BotDeps
 
     settings, store, clock = core.settings, core.store, core.clock
-    poster = SlackPoster(client or make_client(settings))
+    metrics = Metrics(store.jobs.counts)
+    poster = SlackPoster(client or make_client(settings), metrics)
     jobs = JobRunner(2, name="responder-intake")  # reading uploaded reports; drafting has its own workers
     queue = QueueSettings(workers=draft_workers or settings.draft_workers, lease_seconds=settings.job_lease_seconds)
-    drafts = DraftQueue(store, poster, lambda: core.backends.drafter, DraftingScope(settings.force), queue)
+    drafts = DraftQueue(
+        store, poster, lambda: core.backends.drafter, DraftingScope(settings.force), queue, metrics=metrics
+    )
     links = Permalinks(poster.client)
     intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
     reports = ReportIntake(store, poster, drafts, jobs, intake, clock, links=links)
@@ -184,7 +191,15 @@ def build_slack(
         reviews=reviews,
         command=HmicfrsCommand(core.desk, poster, home, links),
         home=home,
-        sweeper=ReminderSweeper(store, poster, clock, after_sweep=home.refresh_quietly),
+        sweeper=ReminderSweeper(
+            store,
+            poster,
+            clock,
+            after_sweep=home.refresh_quietly,
+            metrics=metrics,
+            not_before=settings.reminder_not_before,
+        ),
+        metrics=metrics,
     )
     bot = create_app(
         deps, listeners=listeners or DEFAULT_LISTENERS, token_verification_enabled=token_verification_enabled

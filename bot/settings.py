@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +65,13 @@ class Settings(BaseSettings):
         None, description="'provider:model' that `auto` tries first (then the local model, then the composer)"
     )
     llm_timeout: float = Field(120.0, description="Seconds before a chat-model call is abandoned")
+    llm_base_url: str | None = Field(
+        None, description="An OpenAI-compatible server for 'openai:MODEL' (llama.cpp, vLLM, Ollama, Azure …/openai/v1)"
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="The key for RESPONDER_LLM_BASE_URL's server; none needed for most local servers"
+    )
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Times the provider's client retries a failed call")
     draft_budget: float = Field(30.0, gt=0, description="Seconds one draft may take; past it the composed text stands")
     evidence_max_age_years: int = Field(
         3, ge=1, description="Evidence older than this is dated in the draft and marked to confirm"
@@ -98,6 +106,7 @@ class Settings(BaseSettings):
     reminder_days: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: [28, 14, 7, 3, 1, 0], description="Reminder offsets before the last day"
     )
+    reminder_not_before: time = Field(time(8, 0), description="UK time of day before which no reminder is posted")
 
     _split = field_validator("reviewers", "admins", "reminder_days", mode="before")(_split_list)
     _ceilings = field_validator("channel_ceilings", mode="before")(_split_ceilings)

@@ -31,6 +31,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 CURRENT = "CURRENT"
 STALE = "STALE"
 _COLUMNS = "columns.npz"
+_GENERATION = "_generation"
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,21 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 class KeywordIndex:
     """BM25 over a fixed set of chunks plus columnar filter fields; immutable once built."""
 
-    def __init__(self, ids: np.ndarray, columns: dict[str, np.ndarray], bm25: bm25s.BM25 | None) -> None:
+    def __init__(
+        self, ids: np.ndarray, columns: dict[str, np.ndarray], bm25: bm25s.BM25 | None, generation: str = ""
+    ) -> None:
         self.ids = ids
         self.columns = columns
         self.bm25 = bm25
+        #: The store's write generation this index was built from ("" when the store has none).
+        self.generation = generation
         self._position = {chunk_id: i for i, chunk_id in enumerate(ids.tolist())}
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @classmethod
-    def build(cls, entries: Sequence[KeywordEntry]) -> KeywordIndex:
+    def build(cls, entries: Sequence[KeywordEntry], generation: str = "") -> KeywordIndex:
         ids = np.array([e.chunk_id for e in entries], dtype=str)
         columns = {
             "doc_id": np.array([e.doc_id for e in entries], dtype=str),
@@ -94,7 +99,7 @@ class KeywordIndex:
                 [e.text for e in entries], stopwords=_STOPWORDS, stemmer=_STEMMER, allow_empty=True, show_progress=False
             )
             bm25.index(tokens, show_progress=False)
-        return cls(ids, columns, bm25)
+        return cls(ids, columns, bm25, generation)
 
     # --- filtering and ranking -----------------------------------------------------------------------
 
@@ -145,7 +150,7 @@ class KeywordIndex:
         name = f"v-{uuid.uuid4().hex[:12]}"
         target = directory / name
         target.mkdir()
-        np.savez(target / _COLUMNS, ids=self.ids, **self.columns)
+        np.savez(target / _COLUMNS, ids=self.ids, **{_GENERATION: np.array(self.generation)}, **self.columns)
         if self.bm25 is not None:
             self.bm25.save(str(target / "bm25"), show_progress=False)
         pointer = directory / f".{CURRENT}.{name}"
@@ -163,13 +168,14 @@ class KeywordIndex:
             target = directory / name
             with np.load(target / _COLUMNS, allow_pickle=False) as data:
                 ids = data["ids"]
-                columns = {key: data[key] for key in data.files if key != "ids"}
+                generation = str(data[_GENERATION]) if _GENERATION in data.files else ""
+                columns = {key: data[key] for key in data.files if key not in {"ids", _GENERATION}}
             bm25 = None
             if (target / "bm25").is_dir():
                 bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False)
         except (OSError, ValueError, KeyError, json.JSONDecodeError):
             return None
-        return cls(ids, columns, bm25)
+        return cls(ids, columns, bm25, generation)
 
 
 def state_token(directory: Path) -> tuple[int, int] | None:

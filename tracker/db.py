@@ -4,7 +4,7 @@ SQLite (the embedded default) gets WAL, foreign keys and a busy timeout on every
 transaction starts with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing half-way when
 a read snapshot turns stale, which is what makes the optimistic checks and the insert-or-ignore claims
 race-free between threads and between bot instances. PostgreSQL URLs pass straight through (psycopg is an
-optional extra).
+optional extra); there, row locks and READ COMMITTED re-checks give the same guarantees.
 """
 
 from __future__ import annotations
@@ -99,12 +99,19 @@ def insert_ignore(session: Session, table: Table, values: Mapping[str, Any], con
     """INSERT unless a row with the same unique key exists; True when this call inserted it.
 
     The database arbitrates, so two threads or two bot instances racing for the same key get exactly one True.
+    Whether a row came back from RETURNING decides, never `rowcount`: psycopg 3 reports -1 for
+    INSERT … ON CONFLICT DO NOTHING on some paths, which made every claim look lost on PostgreSQL.
     """
     dialect = session.get_bind().dialect.name
     if dialect in {"sqlite", "postgresql"}:
         insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns))
-        return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        statement = (
+            insert(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(conflict_columns))
+            .returning(*table.primary_key.columns)
+        )
+        return session.execute(statement).first() is not None
     try:
         with session.begin_nested():
             session.execute(table.insert().values(**values))

@@ -67,6 +67,7 @@ def run_serve(http: bool, port: int, host: str) -> None:
         raise fail("cannot start the Slack app:\n  - " + "\n  - ".join(problems) + f"\n({SETUP_HINT})", EXIT_INPUT)
 
     from bot.composition import build_slack
+    from bot.readiness import readiness_for
     from bot.slack.transport import HttpServer, run_socket_mode
 
     core = open_core(settings)
@@ -79,8 +80,10 @@ def run_serve(http: bool, port: int, host: str) -> None:
     signal.signal(signal.SIGTERM, _interrupt)  # a container stop shuts down like Ctrl-C, running the cleanup
     try:
         if http:
-            server = HttpServer(bot.app, host, port)
+            ready = readiness_for(settings, core.store)
+            server = HttpServer(bot.app, host, port, ready=ready, metrics=bot.deps.metrics)
             err.print(f"Responder is listening for Slack at [bold]{server.url}[/] (HTTP mode).")
+            err.print(f"Health: /healthz · readiness: /readyz · Prometheus metrics: /metrics on port {server.port}.")
             server.serve_forever()
         else:
             assert settings.slack_app_token is not None

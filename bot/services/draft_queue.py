@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from slack_sdk.errors import SlackApiError
 
+from bot.metrics import Metrics
 from bot.services.cards import load_card
 from bot.services.draft_workers import DraftWorkers
 from bot.services.errors import describe_error, is_expected
@@ -65,12 +66,14 @@ class DraftQueue:
         scope: DraftingScope,
         queue: QueueSettings | None = None,
         *,
+        metrics: Metrics | None = None,
         stream_interval: float = STREAM_INTERVAL_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.poster = poster
         self.scope = scope
+        self.metrics = metrics
         self.stream_interval = stream_interval
         self.monotonic = monotonic
         self._drafter_factory = drafter
@@ -195,8 +198,7 @@ class DraftQueue:
         job = self._with_message(self.store.jobs.get(job.id))  # its note and message may be newer than the claim
         started = self.monotonic()
         try:
-            if not self._already_drafted(job):
-                self._draft(job)
+            engine = None if self._already_drafted(job) else self._draft(job)
         except Exception as error:
             self._failed(job, error)
             return
@@ -208,6 +210,10 @@ class DraftQueue:
         # stored version instead of drafting it again.
         self._show_outcome(job, seconds)
         self.store.jobs.finish(job.id, seconds)
+        if self.metrics is not None:
+            self.metrics.drafts_finished.labels("done").inc()
+            if engine is not None:
+                self.metrics.draft_seconds.labels(engine).observe(seconds)
         self._settled(job)
 
     def _with_message(self, job: JobView) -> JobView:
@@ -226,7 +232,8 @@ class DraftQueue:
         latest = self.store.drafts.latest(job.finding_id)
         return latest is not None and latest.version > job.expected_version and latest.author == BOT_AUTHOR
 
-    def _draft(self, job: JobView) -> None:
+    def _draft(self, job: JobView) -> str:
+        """Draft and store one version; the engine that wrote it."""
         finding = self.store.findings.get(job.finding_id)
         latest = self.store.drafts.latest(job.finding_id) if job.instruction else None
         same = latest is not None and latest.version == job.expected_version
@@ -251,6 +258,7 @@ class DraftQueue:
             if not self._already_drafted(job):  # a person changed the answer meanwhile: that is the outcome
                 raise
         log.info("finding %s drafted by %s in %.1f s", job.finding_id, draft.engine, draft.seconds)
+        return draft.engine
 
     def _request(self, finding: FindingView, job: JobView, previous: DraftView | None) -> DraftRequest:
         title, published = "", None
@@ -289,6 +297,8 @@ class DraftQueue:
             return
         self._show_failure(job, problem, todo)  # shown first: a crash before `fail` shows it again, not never
         self._settled(self.store.jobs.fail(job.id, reason, retry=False))
+        if self.metrics is not None:
+            self.metrics.drafts_finished.labels("failed").inc()
 
     # ── showing outcomes ─────────────────────────────────────────────────────────────────────────────────
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.metrics import Metrics
 from bot.slack.ui.common import MessagePayload, shorter
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,10 @@ def slack_error(error: SlackApiError) -> str:
 
 
 class SlackPoster:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, metrics: Metrics | None = None) -> None:
         self.client = install_retry_handlers(client)
+        # The poster's own calls go through `_api`, which counts failures for /metrics when there are metrics.
+        self._api: Any = _Counting(self.client, metrics) if metrics is not None else self.client
 
     @property
     def token(self) -> str:
@@ -56,7 +60,7 @@ class SlackPoster:
     def reply(self, channel: str, thread_ts: str | None, payload: MessagePayload, *, broadcast: bool = False) -> str:
         """Post in a thread (or the channel when `thread_ts` is None); returns the new message's ts."""
         extra = {"reply_broadcast": True} if broadcast else {}
-        response = self.client.chat_postMessage(
+        response = self._api.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
             text=payload.text,
@@ -68,7 +72,7 @@ class SlackPoster:
         return str(response["ts"])
 
     def update(self, channel: str, ts: str, payload: MessagePayload) -> None:
-        self.client.chat_update(channel=channel, ts=ts, text=payload.text, blocks=payload.blocks)
+        self._api.chat_update(channel=channel, ts=ts, text=payload.text, blocks=payload.blocks)
 
     def show(self, channel: str, ts: str | None, thread_ts: str, payload: MessagePayload) -> tuple[str, bool]:
         """Show `payload` in message `ts` (a new reply in `thread_ts` when None), falling back to a shorter card
@@ -94,12 +98,12 @@ class SlackPoster:
         return ts
 
     def ephemeral(self, channel: str, user: str, payload: MessagePayload, thread_ts: str | None = None) -> None:
-        self.client.chat_postEphemeral(
+        self._api.chat_postEphemeral(
             channel=channel, user=user, text=payload.text, blocks=payload.blocks, thread_ts=thread_ts
         )
 
     def upload_text(self, channel: str, thread_ts: str, content: str, filename: str, title: str, comment: str) -> None:
-        self.client.files_upload_v2(
+        self._api.files_upload_v2(
             channel=channel,
             thread_ts=thread_ts,
             content=content,
@@ -111,23 +115,45 @@ class SlackPoster:
     def upload_files(self, channel: str, thread_ts: str | None, files: list[tuple[Path, str]], comment: str) -> None:
         """Several files in one message: (path, title) each."""
         uploads = [{"file": str(path), "filename": path.name, "title": title} for path, title in files]
-        self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment)
+        self._api.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment)
 
     def open_modal(self, trigger_id: str, view: dict[str, object]) -> None:
-        self.client.views_open(trigger_id=trigger_id, view=view)
+        self._api.views_open(trigger_id=trigger_id, view=view)
 
     def publish_home(self, user: str, view: dict[str, object]) -> None:
-        self.client.views_publish(user_id=user, view=view)
+        self._api.views_publish(user_id=user, view=view)
 
     def assistant_status(self, channel: str, thread_ts: str, status: str) -> None:
         """Best effort: the status only exists in assistant threads, and a refusal must not stop drafting."""
         try:
-            self.client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=status)
+            self._api.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=status)
         except SlackApiError as error:
             log.debug("assistant status not set: %s", error.response.get("error"))
 
     def assistant_title(self, channel: str, thread_ts: str, title: str) -> None:
         try:
-            self.client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
+            self._api.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
         except SlackApiError as error:
             log.debug("assistant title not set: %s", error.response.get("error"))
+
+
+class _Counting:
+    """The WebClient, counting each failed call by method and Slack's error code (for /metrics)."""
+
+    def __init__(self, client: WebClient, metrics: Metrics) -> None:
+        self._client = client
+        self._metrics = metrics
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith("_"):
+            return attribute
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except SlackApiError as error:
+                self._metrics.slack_errors.labels(name.replace("_", "."), slack_error(error)).inc()
+                raise
+
+        return counted

@@ -16,12 +16,14 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import time
 
+from bot.metrics import Metrics
 from bot.services.poster import SlackPoster
 from bot.slack.ui.reminders import reminder_message
 from tracker.clock import Clock, utc_now
 from tracker.events import EVENT_RETENTION
-from tracker.reminders import ReminderToPost
+from tracker.reminders import DEFAULT_NOT_BEFORE, ReminderToPost
 from tracker.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,11 @@ class ReminderSweeper:
         instance_id: str | None = None,
         interval: float = SWEEP_SECONDS,
         after_sweep: Callable[[], object] | None = None,
+        metrics: Metrics | None = None,
+        not_before: time = DEFAULT_NOT_BEFORE,
     ) -> None:
+        self.metrics = metrics
+        self.not_before = not_before
         self.store = store
         self.poster = poster
         self.clock = clock
@@ -56,7 +62,7 @@ class ReminderSweeper:
 
     def sweep_once(self) -> list[ReminderToPost]:
         """Claim what is due now and post it; returns the reminders this call posted."""
-        claimed = self.store.reminders.claim_due(self.instance_id, self.clock())
+        claimed = self.store.reminders.claim_due(self.instance_id, self.clock(), not_before=self.not_before)
         posted = [reminder for reminder in claimed if self._post(reminder)]
         self.store.events.prune(self.clock() - EVENT_RETENTION)
         if self.after_sweep is not None:
@@ -81,6 +87,8 @@ class ReminderSweeper:
             self.store.reminders.release(reminder.reminder_id)
             return False
         self.store.reminders.mark_posted(reminder.reminder_id, self.clock())
+        if self.metrics is not None:
+            self.metrics.reminders_sent.labels(str(reminder.kind)).inc()
         return True
 
     # ── the background thread ────────────────────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.metrics import Metrics
 from bot.services.conversations import Conversations
 from bot.services.draft_queue import DraftQueue
 from bot.services.home_tab import HomeTab
@@ -32,3 +33,4 @@ class BotDeps:
     command: HmicfrsCommand
     home: HomeTab
     sweeper: ReminderSweeper
+    metrics: Metrics

@@ -1,7 +1,9 @@
 """How Slack reaches the app: Socket Mode (no public URL), or HTTP through Bolt's WSGI adapter under waitress.
 
 HTTP mode: events, interactivity and slash commands all POST to `/slack/events`, where Bolt's
-`SlackRequestHandler` verifies each signature and dispatches; `GET /health` answers 200 for a load balancer.
+`SlackRequestHandler` verifies each signature and dispatches. For operations: `GET /healthz` (and `/health`)
+answers 200 while the process is up; `GET /readyz` answers 200 when the database, the index and the chat model
+are reachable, else 503 naming the one that failed (JSON either way); `GET /metrics` is Prometheus's.
 waitress gives each request a worker from its thread pool, so one slow request never delays another's ack,
 and it refuses bodies over `MAX_BODY_BYTES` before they reach Bolt.
 
@@ -13,6 +15,7 @@ refused request are never parsed as the next request on that connection.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -26,6 +29,9 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import WSGITask
 
+from bot.health import Check
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import Metrics
 from bot.slack.guard_wsgi import CLOSE_CONNECTION, guard
 
 if TYPE_CHECKING:
@@ -34,24 +40,47 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/health"
+HEALTH_PATHS = ("/healthz", "/health")
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 5 * 1024 * 1024
 HTTP_THREADS = 16
 #: Enough queued connections that a burst of clicks is not reset while every worker is busy.
 BACKLOG = 256
 
 
-def wsgi_app(app: App, path: str = EVENTS_PATH) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
-    """Bolt's WSGI adapter at `path`, plus the health check, behind the body guard."""
+def wsgi_app(
+    app: App,
+    path: str = EVENTS_PATH,
+    *,
+    ready: Callable[[], list[Check]] | None = None,
+    metrics: Metrics | None = None,
+) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
+    """Bolt's WSGI adapter at `path`, plus the operations endpoints, behind the body guard."""
     slack = SlackRequestHandler(app, path=path)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")])
-            return [b"ok"]
+        where, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if method == "GET" and where in HEALTH_PATHS:
+            return _answer(start_response, "200 OK", b"ok", "text/plain; charset=utf-8")
+        if method == "GET" and where == READY_PATH:
+            return _ready(start_response, ready() if ready else [])
+        if method == "GET" and where == METRICS_PATH and metrics is not None:
+            return _answer(start_response, "200 OK", metrics.exposition(), METRICS_CONTENT_TYPE)
         return slack(environ, start_response)
 
     return guard(application, max_body=MAX_BODY_BYTES)
+
+
+def _ready(start_response: StartResponse, checks: list[Check]) -> list[bytes]:
+    ok = all(check.ok for check in checks)
+    body = json.dumps({"ready": ok, "checks": [check.model_dump() for check in checks]}).encode()
+    return _answer(start_response, "200 OK" if ok else "503 Service Unavailable", body, "application/json")
+
+
+def _answer(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class _ClosingTask(WSGITask):
@@ -75,9 +104,18 @@ class _ClosingChannel(HTTPChannel):
 class HttpServer:
     """The HTTP transport: start on a background thread (tests, benchmarks) or serve in the foreground."""
 
-    def __init__(self, app: App, host: str = "0.0.0.0", port: int = 3000, *, threads: int = HTTP_THREADS) -> None:
+    def __init__(
+        self,
+        app: App,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        *,
+        threads: int = HTTP_THREADS,
+        ready: Callable[[], list[Check]] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         server = create_server(
-            wsgi_app(app),
+            wsgi_app(app, ready=ready, metrics=metrics),
             host=host,
             port=port,
             threads=threads,

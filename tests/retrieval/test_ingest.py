@@ -30,8 +30,9 @@ A Commissioner
 
 
 @pytest.fixture
-def index(tmp_path: Path, counting: CountingEmbeddings) -> PrecedentIndex:
-    return PrecedentIndex(RetrievalConfig(data_dir=tmp_path / "data"), embeddings=counting)
+def index(index_config: RetrievalConfig, counting: CountingEmbeddings) -> PrecedentIndex:
+    """An empty index on each Chroma client (tests/retrieval/conftest.py)."""
+    return PrecedentIndex(index_config, embeddings=counting)
 
 
 @pytest.fixture

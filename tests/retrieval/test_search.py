@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from retrieval.models import (
     InspectionType,
     SearchFilters,
 )
+from tests.retrieval.conftest import Backend
 from tests.support.retrieval import (
     CAMBRIDGESHIRE,
     NORTHUMBRIA_NCPI,
@@ -49,18 +51,17 @@ REC_3_5 = (
 
 
 @pytest.fixture(scope="module")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory, model: MiniLMEmbeddings) -> PrecedentIndex:
-    """The bundled corpus plus three small hand-made documents, built once for the module."""
-    index = PrecedentIndex(RetrievalConfig(data_dir=tmp_path_factory.mktemp("corpus-index")), embeddings=model)
+def corpus_index(
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory, model: MiniLMEmbeddings
+) -> Iterator[PrecedentIndex]:
+    """The bundled corpus plus three small hand-made documents, built once per module and client."""
+    config = backend.config(tmp_path_factory.mktemp("corpus-index"))
+    index = PrecedentIndex(config, embeddings=model)
     ingest_bundled(index)
     for doc in (long_form_doc(), acronym_doc(), sensitive_doc()):
         index.upsert_document(doc)
-    return index
-
-
-@pytest.fixture
-def small_index(tmp_path: Path, counting: CountingEmbeddings) -> PrecedentIndex:
-    return PrecedentIndex(RetrievalConfig(data_dir=tmp_path / "data"), embeddings=counting)
+    yield index
+    backend.drop(config)
 
 
 # --- ranking ---------------------------------------------------------------------------------------------
@@ -312,8 +313,8 @@ def test_empty_index_and_empty_query(small_index: PrecedentIndex) -> None:
 # --- keyword index persistence --------------------------------------------------------------------------------
 
 
-def test_keyword_index_is_persisted_and_reloaded(tmp_path: Path, model: MiniLMEmbeddings) -> None:
-    config = RetrievalConfig(data_dir=tmp_path)
+def test_keyword_index_is_persisted_and_reloaded(index_config: RetrievalConfig, model: MiniLMEmbeddings) -> None:
+    config = index_config
     PrecedentIndex(config, embeddings=model).upsert_document(acronym_doc())
     assert (config.keyword_dir / "CURRENT").is_file()
     fresh = PrecedentIndex(config, embeddings=model)
@@ -321,8 +322,8 @@ def test_keyword_index_is_persisted_and_reloaded(tmp_path: Path, model: MiniLMEm
     assert fresh.search("MASH triage", k=1)[0].keyword_rank == 1
 
 
-def test_keyword_index_is_rebuilt_when_missing_or_stale(tmp_path: Path, model: MiniLMEmbeddings) -> None:
-    config = RetrievalConfig(data_dir=tmp_path)
+def test_keyword_index_is_rebuilt_when_missing_or_stale(index_config: RetrievalConfig, model: MiniLMEmbeddings) -> None:
+    config = index_config
     PrecedentIndex(config, embeddings=model).upsert_document(acronym_doc())
     for path in config.keyword_dir.iterdir():
         if path.is_file():
@@ -334,8 +335,8 @@ def test_keyword_index_is_rebuilt_when_missing_or_stale(tmp_path: Path, model: M
     assert not (config.keyword_dir / STALE).exists()
 
 
-def test_change_in_one_process_is_seen_by_another(tmp_path: Path, model: MiniLMEmbeddings) -> None:
-    config = RetrievalConfig(data_dir=tmp_path)
+def test_change_in_one_process_is_seen_by_another(index_config: RetrievalConfig, model: MiniLMEmbeddings) -> None:
+    config = index_config
     reader = PrecedentIndex(config, embeddings=model)
     writer = PrecedentIndex(config, embeddings=model)
     writer.upsert_document(acronym_doc())
@@ -367,8 +368,8 @@ def test_same_document_twice_in_a_batch_keeps_only_the_last(small_index: Precede
     assert "Second version" in hit.chunk.text
 
 
-def test_a_write_by_another_client_is_picked_up(tmp_path: Path, model: MiniLMEmbeddings) -> None:
-    config = RetrievalConfig(data_dir=tmp_path)
+def test_a_write_by_another_client_is_picked_up(index_config: RetrievalConfig, model: MiniLMEmbeddings) -> None:
+    config = index_config
     index = PrecedentIndex(config, embeddings=model)
     index.upsert_document(acronym_doc())
     # A second instance on a shared Chroma server writes without touching this instance's keyword files.
@@ -382,6 +383,26 @@ def test_a_write_by_another_client_is_picked_up(tmp_path: Path, model: MiniLMEmb
     )
     hits = index.search("lighthouse keepers", k=1)
     assert hits[0].chunk.doc_id == "other" and hits[0].keyword_rank == 1
+
+
+def test_a_same_size_change_by_another_instance_is_picked_up(
+    backend: Backend, index_config: RetrievalConfig, tmp_path: Path, model: MiniLMEmbeddings
+) -> None:
+    """A second instance on the same store replaces a document with one of the same size. Embedded, instances
+    share the data directory (the store is in it); on a Chroma server each has its own (behind a load balancer),
+    so its keyword files say nothing of the other's writes. Either way the new wording is found."""
+    index = PrecedentIndex(index_config, embeddings=model)
+    index.upsert_document(comments_doc("doc", ["The lighthouse keepers logged every referral."]))
+    assert index.search("lighthouse keepers", k=1)[0].keyword_rank == 1
+    other_config = index_config
+    if backend.kind == "server":
+        other_config = index_config.model_copy(update={"data_dir": tmp_path / "other-instance"})
+    PrecedentIndex(other_config, embeddings=model).upsert_document(
+        comments_doc("doc", ["The harbour pilots audited every referral."])
+    )
+    assert index.count() == 1
+    (hit,) = index.search("harbour pilots", k=1)
+    assert "harbour pilots" in hit.chunk.text and hit.keyword_rank == 1
 
 
 # --- configuration --------------------------------------------------------------------------------------------

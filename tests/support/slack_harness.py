@@ -1,5 +1,6 @@
-"""The end-to-end harness: the real Bolt app in HTTP mode on loopback, the fake Slack Web API, a migrated
-SQLite file, and the real Drafter over a scripted chat model and a canned retriever.
+"""The end-to-end harness: the real Bolt app in HTTP mode on loopback, the fake Slack Web API, a store on the
+test's backend (tests/support/store.py: a SQLite file, or a PostgreSQL database on a `[postgres]` leg), and the
+real Drafter over a scripted chat model and a canned retriever.
 
 Used by tests/test_slack_*.py and bench/slack_bench.py. Nothing here reaches the network.
 """
@@ -30,6 +31,7 @@ from bot.slack.transport import HttpServer
 from drafting.chain import Drafter
 from tests.support.fakes import FakeRetriever, make_hit
 from tests.support.slack_fake import Call, FakeSlack, SlackSender, iter_texts
+from tests.support.store import db_url
 from tracker.repository import Repository
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -206,6 +208,7 @@ def _texts(blocks: list[dict[str, Any]]) -> list[str]:
 def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
+        "database_url": db_url(tmp_path),
         "force": "Northumbria",
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
@@ -231,9 +234,7 @@ def running_bot(
     model = model or RecordingChatModel()
     with FakeSlack() as slack:
         slack.usergroups[GROUP] = [GROUP_MEMBER]
-        config = make_settings(
-            tmp_path, slack.api_url, database_url=f"sqlite:///{tmp_path / 'responder.db'}", **settings
-        )
+        config = make_settings(tmp_path, slack.api_url, **settings)
         timeout = max(10.0, model.delay * 4)
         library = retriever or fake_retriever()
         drafter = Drafter(library, model, "fake-model", timeout=timeout, embed=shared_embedder())

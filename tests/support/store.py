@@ -1,12 +1,26 @@
-"""Shared set-up for the tracker tests: a migrated file database, a settable clock, sample findings, and the
-inspection and sweep the reminder tests (tracker and Slack wording alike) run against."""
+"""Shared set-up for the tracker tests: the database a test runs on, a settable clock, sample findings, and the
+inspection and sweep the reminder tests (tracker and Slack wording alike) run against.
+
+Every store a test makes goes through `db_url` (and `make_repo`, `running_bot` on top of it), which asks the
+*current backend*: SQLite files in the test's tmp_path by default, or, on a test's `[postgres]` leg (tests/conftest.py
+sets it), a fresh PostgreSQL database copied from a template migrated once per session and dropped after the test.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from retrieval.models import Addressee, Finding, FindingKind
+from tracker.db import migrate
 from tracker.reminders import ReminderKind, ReminderToPost
 from tracker.repository import Repository
 from tracker.review import ApprovalPolicy
@@ -29,8 +43,159 @@ class FakeClock:
         return self.current
 
 
+#: Set by .ci/with-servers (and CI): the admin URL of a PostgreSQL server the tests may create databases on.
+POSTGRES_URL_VARIABLE = "RESPONDER_TEST_DATABASE_URL"
+
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get(POSTGRES_URL_VARIABLE) or None
+
+
+class Backend(Protocol):
+    name: str
+
+    def url(self, tmp_path: Path, name: str) -> str:
+        """The same database for the same (tmp_path, name) within a test: a restart reopens it."""
+        ...
+
+    def blank_url(self, tmp_path: Path, name: str) -> str:
+        """A database with no tables at all (for migration tests)."""
+        ...
+
+    def opened(self) -> int:
+        """How many databases this test was given."""
+        ...
+
+    def reset(self) -> None:
+        """The test is over: forget (and drop) its databases."""
+        ...
+
+
+class SqliteFiles:
+    name = "sqlite"
+
+    def __init__(self) -> None:
+        self._seen: set[Path] = set()
+
+    def url(self, tmp_path: Path, name: str) -> str:
+        self._seen.add(tmp_path / name)
+        return f"sqlite:///{tmp_path / name}"
+
+    def blank_url(self, tmp_path: Path, name: str) -> str:
+        return self.url(tmp_path, name)
+
+    def opened(self) -> int:
+        return len(self._seen)
+
+    def reset(self) -> None:
+        self._seen.clear()
+
+
+class PostgresDatabases:
+    """Databases on one PostgreSQL server: migrated once into a template, then one cheap copy per store.
+
+    CREATE DATABASE … TEMPLATE copies files, so a test's database is ready in milliseconds rather than the
+    second or so the migrations take; each is dropped (WITH FORCE: a leaked pool cannot block it) afterwards.
+    """
+
+    name = "postgres"
+    _numbers = itertools.count(1)
+
+    def __init__(self, admin_url: str) -> None:
+        self._admin_url = make_url(admin_url)
+        self._admin = create_engine(self._admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+        self._prefix = f"responder_t{os.getpid()}"
+        self.template = f"{self._prefix}_template"
+        self._given: dict[tuple[Path, str], str] = {}
+        self._create(self.template, "template0")
+        self._migrate_template()
+
+    @property
+    def admin(self) -> Engine:
+        return self._admin
+
+    def url(self, tmp_path: Path, name: str) -> str:
+        key = (tmp_path, name)
+        if key not in self._given:
+            self._given[key] = self._new(self.template)
+        return self._given[key]
+
+    def blank_url(self, tmp_path: Path, name: str) -> str:
+        key = (tmp_path, f"blank:{name}")
+        if key not in self._given:
+            self._given[key] = self._new("template0")
+        return self._given[key]
+
+    def fresh_url(self) -> str:
+        """A migrated database outside any test (benchmarks); the caller drops it with `drop_url`."""
+        return self._new(self.template)
+
+    def opened(self) -> int:
+        return len(self._given)
+
+    def reset(self) -> None:
+        for url in self._given.values():
+            self.drop_url(url)
+        self._given.clear()
+
+    def drop_url(self, url: str) -> None:
+        self._drop(make_url(url).database or "")
+
+    def close(self) -> None:
+        self.reset()
+        self._drop(self.template)
+        self._admin.dispose()
+
+    def _new(self, template: str) -> str:
+        database = f"{self._prefix}_{next(self._numbers)}"
+        self._create(database, template)
+        return self._admin_url.set(database=database).render_as_string(hide_password=False)
+
+    def _migrate_template(self) -> None:
+        engine = create_engine(self._admin_url.set(database=self.template))
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()  # a template may not be copied while anyone is connected to it
+
+    def _create(self, database: str, template: str) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
+
+    def _drop(self, database: str) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+SQLITE = SqliteFiles()
+_current: Backend = SQLITE
+
+
+@contextmanager
+def using(backend: Backend) -> Iterator[Backend]:
+    """Make `backend` the one every store helper uses, for one test; its databases go when it ends."""
+    global _current
+    previous, _current = _current, backend
+    try:
+        yield backend
+    finally:
+        backend.reset()
+        _current = previous
+
+
+def current_backend() -> Backend:
+    return _current
+
+
 def db_url(tmp_path: Path, name: str = "responder.db") -> str:
-    return f"sqlite:///{tmp_path / name}"
+    """The URL of this test's database `name` on the current backend (the same URL each time it is asked)."""
+    return _current.url(tmp_path, name)
+
+
+def blank_db_url(tmp_path: Path, name: str = "blank.db") -> str:
+    """A database without any tables on the current backend, for tests of the migrations themselves."""
+    return _current.blank_url(tmp_path, name)
 
 
 def make_repo(
