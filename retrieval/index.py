@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -67,6 +68,10 @@ COLLECTION_METADATA: dict[str, Any] = {
     "hnsw:search_ef": 128,
     "hnsw:M": 16,
 }
+#: Collection metadata naming the store's last write by any instance (a fresh token per write). On a shared Chroma
+#: server each instance keeps its own keyword files, so this, not the files, tells it another instance wrote, even
+#: when the chunk count is unchanged (a document replaced by one of the same size).
+GENERATION_KEY = "responder:generation"
 _PAGE = 5000
 #: Dense search: over-fetch instead of pre-filtering while at most this many candidates are needed.
 MAX_OVERFETCH = 1000
@@ -388,6 +393,7 @@ class PrecedentIndex:
         if ids:
             mark_stale(self.keyword_dir)
             self.store.delete(ids=ids)
+            self._bump_generation()
             self._keyword_dirty = True
             self._refresh_unless_batched()
         return len(ids)
@@ -422,7 +428,20 @@ class PrecedentIndex:
             )
         if changes.stale:
             self.store.delete(ids=changes.stale)
+        self._bump_generation()
         self._keyword_dirty = True
+
+    def _generation(self) -> str:
+        """The store's write generation, read fresh (another instance may have written since)."""
+        metadata = self.client.get_collection(self.config.collection, embedding_function=None).metadata or {}
+        return str(metadata.get(GENERATION_KEY, ""))
+
+    def _bump_generation(self) -> None:
+        # `modify` replaces the metadata; the HNSW settings live in the collection's configuration, and Chroma
+        # refuses them in a modify, so only our own keys are carried over.
+        current = self.client.get_collection(self.config.collection, embedding_function=None).metadata or {}
+        kept = {key: value for key, value in current.items() if not key.startswith("hnsw:")}
+        self.collection.modify(metadata={**kept, GENERATION_KEY: uuid.uuid4().hex})
 
     def _refresh_unless_batched(self) -> None:
         if self._defer_depth == 0 and self._keyword_dirty:
@@ -431,8 +450,9 @@ class PrecedentIndex:
     def refresh_keyword_index(self) -> KeywordIndex:
         """Rebuild the keyword index from Chroma and persist it."""
         started = time.perf_counter()
+        generation = self._generation()  # read first: a write during the rebuild makes it stale, never lost
         entries = [keyword_entry(i, text, md) for i, text, md in self._iter_records(include_text=True)]
-        index = KeywordIndex.build(entries)
+        index = KeywordIndex.build(entries, generation)
         log.debug("keyword index rebuilt: %d chunks in %.2f s", len(index), time.perf_counter() - started)
         index.save(self.keyword_dir)
         clear_stale(self.keyword_dir)
@@ -499,8 +519,9 @@ class PrecedentIndex:
         expanded = expand_query(query)
         n = max(MIN_CANDIDATES, 4 * k)
         keyword = self.keyword_index()
-        if len(keyword) != self.collection.count():
-            # Another writer (e.g. a second instance on a shared Chroma server) changed the collection.
+        if keyword.generation != self._generation() or len(keyword) != self.collection.count():
+            # Another writer changed the collection: a second instance on a shared Chroma server (the generation),
+            # or a client writing to Chroma directly (the count).
             keyword = self.refresh_keyword_index()
         allowed = keyword.mask(filters)
         dense = self._dense(expanded, n, filters, keyword, allowed)

@@ -31,9 +31,15 @@ from bot.services.workers import JobRunner
 from bot.slack.inbound import Inbound, SlackFile, Surface, published_from_text
 from bot.slack.ui.common import MessagePayload, error_message, progress_message
 from bot.slack.ui.draft_card import drafting_placeholder
-from bot.slack.ui.report import Progress, ReportSummary, report_summary, review_ready, reviewer_mentions
+from bot.slack.ui.report import (
+    Progress,
+    ReportSummary,
+    already_uploaded,
+    report_summary,
+    review_ready,
+    reviewer_mentions,
+)
 from drafting.report import Report, parse_report
-from retrieval.dates import format_date
 from retrieval.loaders import read_text
 from retrieval.models import InspectionType
 from tracker.clock import Clock, uk_today
@@ -200,11 +206,7 @@ class ReportIntake:
 
     def _duplicate(self, earlier: ReportRunView) -> MessagePayload:
         link = self._link(earlier.channel, earlier.summary_ts or earlier.thread_ts, earlier.thread_ts)
-        where = f"<{link}|that thread>" if link else "its first thread"
-        when = format_date(earlier.created_at.date())
-        problem = f"This report was already uploaded in this channel on {when}."
-        todo = f"Its findings and drafts are in {where}; nothing was added again. To redraft one, use Regenerate there."
-        return error_message(problem, todo)
+        return already_uploaded(earlier.created_at.date(), link)
 
     def _lock_for(self, report_id: int) -> threading.Lock:
         with self._guard:

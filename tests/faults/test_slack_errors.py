@@ -122,6 +122,7 @@ def test_the_same_report_uploaded_again_adds_nothing_and_links_the_first(h: Harn
     summary_ts = h.placeholder_for(event2).ts
     refused = [texts(c) for c in h.slack.of("chat.update") if c.ts == summary_ts]
     assert refused and "already uploaded in this channel" in refused[-1]
+    assert "|that thread>" in refused[-1]  # a live link to the first upload's thread, not escaped text
     inspection = h.store.inspections.by_thread(CHANNEL, event["ts"])
     assert inspection is not None and len(h.store.findings.of_inspection(inspection.id)) == 3
     assert h.store.inspections.by_thread(CHANNEL, event2["ts"]) is None

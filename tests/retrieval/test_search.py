@@ -319,6 +319,8 @@ def test_keyword_index_is_persisted_and_reloaded(index_config: RetrievalConfig, 
     assert (config.keyword_dir / "CURRENT").is_file()
     fresh = PrecedentIndex(config, embeddings=model)
     assert len(fresh.keyword_index()) == 1
+    # Loaded with the store's write generation it was built from, so a search does not rebuild it.
+    assert fresh.keyword_index().generation == fresh._generation() != ""
     assert fresh.search("MASH triage", k=1)[0].keyword_rank == 1
 
 
@@ -408,9 +410,19 @@ def test_a_same_size_change_by_another_instance_is_picked_up(
 # --- configuration --------------------------------------------------------------------------------------------
 
 
-def test_collection_uses_cosine_space(small_index: PrecedentIndex) -> None:
-    assert small_index.collection.metadata["hnsw:space"] == "cosine"
+def test_collection_uses_cosine_space_and_our_hnsw_settings(small_index: PrecedentIndex) -> None:
     assert COLLECTION_METADATA["hnsw:space"] == "cosine"
+    small_index.upsert_document(acronym_doc())  # a write replaces the metadata (the generation): settings stay
+    reopened = small_index.client.get_collection(small_index.config.collection)
+    hnsw = reopened.configuration["hnsw"]
+    assert (hnsw["space"], hnsw["ef_construction"], hnsw["ef_search"], hnsw["max_neighbors"]) == (
+        "cosine",
+        200,
+        128,
+        16,
+    )
+    (hit,) = small_index.search("MASH triage", k=1)
+    assert hit.similarity is not None and 0.0 < hit.similarity <= 1.0
 
 
 def test_client_selection(tmp_path: Path) -> None:

@@ -170,3 +170,13 @@ def _kind_counts(findings: list[Finding]) -> str:
         if n:
             parts.append(f"{n} {one if n == 1 else many}")
     return ", ".join(parts)
+
+
+def already_uploaded(uploaded: date, link: str | None) -> MessagePayload:
+    """The same report text uploaded again in a channel: nothing is added; the first upload's thread is linked."""
+    where = f"<{link}|that thread>" if link else "its first thread"
+    problem = f"This report was already uploaded in this channel on {format_date(uploaded)}."
+    todo = f"Its findings and drafts are in {where}; nothing was added again. To redraft one, use Regenerate there."
+    return MessagePayload(
+        plain(f"{problem} Nothing was added."), [section(f":warning: *{problem}*\n{todo}", c.BLOCK_ERROR)]
+    )
