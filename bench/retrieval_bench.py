@@ -14,7 +14,19 @@ For each size, on a generated corpus (sentences from a policing vocabulary, fixe
   - recall@10 of Chroma's HNSW search against exact brute-force cosine in numpy over the same vectors.
     Target >= 0.95.
 
-Run: `python -m bench retrieval [--sizes 1k,10k,100k] [--ingest-max 10k] [--queries 200]`.
+Server vs embedded (`--server 10k,100k`): the same collection searched through the embedded client and through
+a Chroma server (`chroma run`, started here on loopback), in one run. One collection is filled with precomputed
+vectors (a pool of 500 embedded sentences, as above) through the embedded client, with the keyword index built
+from the inserted chunks; at each size its data directory is copied and served by `chroma run`, so both clients
+search the very same HNSW graph and keyword index. The queries' vectors are embedded once beforehand and
+handed to both clients (the model's time is reported on its own), so the latencies compare the store only:
+`PrecedentIndex.search(k=10)` with the three filter sets, the two clients taking turns query by query (load from
+other processes falls on both alike), p50/p95 and the ratio server / embedded, and whether both gave the same
+ten chunks. 10k is the first part of the 100k collection, so it is filled once: about 4.5 minutes for
+`--server 10k,100k` on 2 cores, 3.5 of them inserting 100k chunks into Chroma; about 1.2 GB of memory at peak.
+
+Run: `python -m bench retrieval [--sizes 1k,10k,100k] [--ingest-max 10k] [--queries 200] [--server 10k,100k]`
+(`--sizes ''` skips the single-client section).
 Results go to bench/results/retrieval-<time>.json. Other processes on the machine slow these numbers
 down: the load average is recorded with them.
 """
@@ -22,27 +34,36 @@ down: the load average is recorded with them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import platform
 import random
+import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from retrieval import index as index_module
 from retrieval.chunking import chunk_document, chunk_id
 from retrieval.config import RetrievalConfig
 from retrieval.embeddings import MiniLMEmbeddings
-from retrieval.index import PrecedentIndex, chunk_metadata
+from retrieval.glossary import expand_query
+from retrieval.index import PrecedentIndex, chunk_metadata, keyword_entry
+from retrieval.keyword import KeywordEntry, KeywordIndex
 from retrieval.models import (
     Chunk,
     ChunkSection,
@@ -224,9 +245,15 @@ def fill_precomputed(index: PrecedentIndex, model: MiniLMEmbeddings, size: int, 
 
 
 def _precomputed_batches(
-    size: int, pool: list[str], pool_vectors: np.ndarray, rng: random.Random, noise: np.random.Generator
+    size: int,
+    pool: list[str],
+    pool_vectors: np.ndarray,
+    rng: random.Random,
+    noise: np.random.Generator,
+    first: int = 0,
 ) -> Iterator[tuple[list[Chunk], np.ndarray]]:
-    for start in range(0, size, INSERT_PAGE):
+    """Chunks numbered `first` … `size - 1`, INSERT_PAGE at a time, with their vectors."""
+    for start in range(first, size, INSERT_PAGE):
         count = min(INSERT_PAGE, size - start)
         pairs = [(rng.randrange(len(pool)), rng.randrange(len(pool))) for _ in range(count)]
         vectors = pool_vectors[[a for a, _ in pairs]] + pool_vectors[[b for _, b in pairs]]
@@ -295,6 +322,202 @@ def _all_vectors(index: PrecedentIndex) -> tuple[list[str], np.ndarray]:
     return ids, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+# --- server vs embedded -----------------------------------------------------------------------------------------
+
+SERVER_POOL_SIZE = 500
+SERVER_QUERIES = 80
+
+
+class FixedQueryEmbeddings(Embeddings):
+    """Query vectors computed once beforehand: both clients search with exactly the same ones."""
+
+    def __init__(self, vectors: dict[str, list[float]]) -> None:
+        self.vectors = vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.vectors[text]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError("the comparison inserts precomputed vectors; nothing is embedded")
+
+
+def query_vectors(model: MiniLMEmbeddings, texts: list[str]) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """The vector of each query as `search` will ask for it (after glossary expansion), and the model's time."""
+    expanded = [expand_query(text) for text in texts]
+    seconds = [timed(lambda t=text: model.embed_query(t)) for text in expanded]  # type: ignore[misc]
+    return {text: model.embed_query(text) for text in expanded}, percentiles(seconds)
+
+
+class ComparisonFill:
+    """One growing collection for every compared size: 10k is the first 10k chunks of 100k (filled once)."""
+
+    def __init__(self, model: MiniLMEmbeddings, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.noise = np.random.default_rng(seed)
+        self.pool = list(dict.fromkeys(sentence(self.rng) for _ in range(SERVER_POOL_SIZE * 2)))[:SERVER_POOL_SIZE]
+        started = time.perf_counter()
+        self.pool_vectors = model.embed_array(self.pool)
+        self.pool_seconds = time.perf_counter() - started
+        self.entries: list[KeywordEntry] = []
+
+    def fill_to(self, index: PrecedentIndex, size: int) -> dict[str, Any]:
+        """Insert chunks until the collection holds `size`; the keyword index is built from them (not read back)."""
+        first, insert_seconds = len(self.entries), 0.0
+        batches = _precomputed_batches(size, self.pool, self.pool_vectors, self.rng, self.noise, first)
+        for chunks, vectors in batches:
+            metadatas = [chunk_metadata(c) for c in chunks]
+            self.entries.extend(keyword_entry(c.id, c.text, md) for c, md in zip(chunks, metadatas, strict=True))
+            insert_seconds += timed(
+                lambda c=chunks, v=vectors, m=metadatas: index.collection.add(  # type: ignore[misc]
+                    ids=[chunk.id for chunk in c], embeddings=v, documents=[chunk.text for chunk in c], metadatas=m
+                )
+            )
+        keyword_seconds = timed(lambda: KeywordIndex.build(self.entries).save(index.keyword_dir))
+        return {
+            "chunks": index.count(),
+            "inserted_now": len(self.entries) - first,
+            "pool_sentences_embedded": len(self.pool),
+            "pool_embed_s": round(self.pool_seconds, 1),
+            "chroma_insert_chunks_per_s": round((len(self.entries) - first) / max(insert_seconds, 1e-9), 1),
+            "keyword_build_s": round(keyword_seconds, 2),
+        }
+
+
+def filter_variants(index: PrecedentIndex) -> dict[str, SearchFilters]:
+    some_doc = index.collection.get(limit=1, include=["metadatas"])["metadatas"][0]["doc_id"]  # type: ignore[index]
+    return {
+        "default_filters": SearchFilters(),
+        "exclude_one_document": SearchFilters(exclude_doc_ids=(str(some_doc),)),
+        "force_filter": SearchFilters(force="Kent"),
+    }
+
+
+def time_searches(
+    clients: dict[str, PrecedentIndex], texts: list[str], variants: dict[str, SearchFilters]
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """p50/p95 of `search(k=10)` per client and filter set, and how many answers every client gave alike.
+
+    The clients take turns query by query, so load from other processes on the machine falls on each alike.
+    """
+    for index in clients.values():
+        for text in texts[:5]:  # warm-up: the first query loads the HNSW segment
+            index.search(text, k=10)
+    seconds: dict[str, dict[str, list[float]]] = {name: {v: [] for v in variants} for name in clients}
+    same = 0
+    for variant, filters in variants.items():
+        for text in texts:
+            answers = []
+            for name, index in clients.items():
+                start = time.perf_counter()
+                hits = index.search(text, k=10, filters=filters)
+                seconds[name][variant].append(time.perf_counter() - start)
+                answers.append([hit.chunk.id for hit in hits])
+            same += all(answer == answers[0] for answer in answers)
+    out = {name: {variant: percentiles(values) for variant, values in per.items()} for name, per in seconds.items()}
+    for name, index in clients.items():
+        # One call to the store on its own (a search makes four: generation, count, nearest, the chunks shown).
+        out[name]["one_store_call_count"] = percentiles([timed(index.collection.count) for _ in texts])
+    return out, same
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def chroma_server(path: Path) -> Iterator[int]:
+    """`chroma run` over `path` on a free loopback port (telemetry off); stopped and waited for on exit."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    with (path.parent / "chroma-server.log").open("wb") as log:
+        server = subprocess.Popen(
+            [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            _wait_for_heartbeat(port, server)
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_for_heartbeat(port: int, server: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"chroma run exited with {server.returncode} (see chroma-server.log)")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the Chroma server did not answer its heartbeat within {seconds:.0f} s")
+
+
+def ratios(server: dict[str, Any], embedded: dict[str, Any]) -> dict[str, dict[str, float]]:
+    return {
+        name: {key: round(server[name][key] / embedded[name][key], 2) for key in ("p50_ms", "p95_ms")}
+        for name in embedded
+        if name in server
+    }
+
+
+def compare_clients(options: Options, model: MiniLMEmbeddings) -> list[dict[str, Any]]:
+    """Each size searched embedded, then through a Chroma server over a copy of the same data directory."""
+    texts = queries(options.server_queries, options.seed + 1)
+    vectors, embedding_time = query_vectors(model, texts)
+    fixed = FixedQueryEmbeddings(vectors)
+    fill = ComparisonFill(model, options.seed)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
+        for size in sorted(options.server_sizes):
+            print(f"[retrieval] server vs embedded, {size} chunks …", flush=True)
+            result = compare_at(size, Path(tmp), fill, texts, fixed)
+            result["query_embedding_not_included"] = embedding_time
+            print(json.dumps(result, indent=2), flush=True)
+            results.append(result)
+    return results
+
+
+def compare_at(size: int, tmp: Path, fill: ComparisonFill, texts: list[str], fixed: Embeddings) -> dict[str, Any]:
+    started = time.perf_counter()
+    embedded_dir, served_dir = tmp / "embedded", tmp / f"served-{size}"
+    index = PrecedentIndex(RetrievalConfig(data_dir=embedded_dir), embeddings=fixed)
+    result: dict[str, Any] = {"size": size, "fill": fill.fill_to(index, size)}
+    variants = filter_variants(index)
+    index.client.clear_system_cache()  # release the store's files before they are copied
+    del index
+    copy_seconds = timed(lambda: shutil.copytree(embedded_dir, served_dir))
+    with chroma_server(served_dir / "chroma") as port:
+        clients = {
+            "embedded": PrecedentIndex(RetrievalConfig(data_dir=embedded_dir), embeddings=fixed),
+            "server": PrecedentIndex(
+                RetrievalConfig(data_dir=served_dir, chroma_host="127.0.0.1", chroma_port=port), embeddings=fixed
+            ),
+        }
+        assert [index.count() for index in clients.values()] == [size, size]
+        latency, same = time_searches(clients, texts, variants)
+        clients["embedded"].client.clear_system_cache()
+    shutil.rmtree(served_dir)
+    result.update(latency)
+    result["same_answers"] = f"{same}/{len(texts) * len(variants)}"
+    result["server_vs_embedded"] = ratios(result["server"], result["embedded"])
+    result["copy_s"] = round(copy_seconds, 1)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
 # --- running ---------------------------------------------------------------------------------------------------
 
 
@@ -304,6 +527,8 @@ class Options:
     ingest_max: int
     queries: int
     seed: int
+    server_sizes: list[int] = field(default_factory=list)
+    server_queries: int = SERVER_QUERIES
 
 
 def parse_size(text: str) -> int:
@@ -333,6 +558,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--queries", type=int, default=200, help="queries per latency/recall measurement")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--server",
+        default="",
+        help="also compare a Chroma server with the embedded client at these sizes, e.g. 10k,100k",
+    )
+    parser.add_argument("--server-queries", type=int, default=SERVER_QUERIES, help="queries per filter set and client")
+    parser.add_argument(
         "--hnsw", default="", help="override HNSW settings for this run, e.g. construction_ef=100,search_ef=100,M=16"
     )
     args = parser.parse_args(argv)
@@ -345,6 +576,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ingest_max=parse_size(args.ingest_max),
         queries=args.queries,
         seed=args.seed,
+        server_sizes=[parse_size(s) for s in args.server.split(",") if s.strip()],
+        server_queries=args.server_queries,
     )
     model = MiniLMEmbeddings()
     report: dict[str, Any] = {
@@ -354,12 +587,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "collection_metadata": index_module.COLLECTION_METADATA,
         "results": [],
+        "server_vs_embedded": [],
     }
     for size in options.sizes:
         print(f"[retrieval] {size} chunks …", flush=True)
         result = run_size(size, options, model)
         report["results"].append(result)
         print(json.dumps(result, indent=2), flush=True)
+    if options.server_sizes:
+        report["server_vs_embedded"] = compare_clients(options, model)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"retrieval-{datetime.now():%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -213,6 +213,27 @@ def _provider_options(provider: str, timeout: float, remote: RemoteSettings | No
     return options
 
 
+def endpoint_problem(remote: RemoteSettings, model: str, timeout: float = 5.0) -> str | None:
+    """What is wrong with the OpenAI-compatible server at `remote.base_url` for `model`, or None when it lists
+    the model at /models (for `responder doctor`; the key is sent, never shown)."""
+    import json
+    import urllib.request
+
+    url = f"{(remote.base_url or '').rstrip('/')}/models"
+    key = remote.api_key.get_secret_value() if remote.api_key else NO_KEY
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            listed = {str(entry.get("id")) for entry in json.load(response).get("data", [])}
+    except (OSError, ValueError, AttributeError) as exc:
+        return f"the chat model server at {remote.base_url} is not answering at {url} ({exc})"
+    if model not in listed:
+        return (
+            f"the chat model server at {remote.base_url} has no model {model!r} (it lists {', '.join(sorted(listed))})"
+        )
+    return None
+
+
 def openai_chat_model(name: str, **options: Any) -> BaseChatModel:
     """langchain-openai's ChatOpenAI for `name`, streaming, greedy, capped, abandonable (`_streaming_chat_openai`)."""
     defaults = {"streaming": True, "temperature": 0.0, "max_tokens": PROVIDER_MAX_TOKENS}

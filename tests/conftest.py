@@ -44,7 +44,9 @@ STORE_SUITES = ("tests/tracker/", "tests/slack/", "tests/security/test_roles.py"
 #: Modules in those suites about SQLite itself: its PRAGMAs, WAL, busy timeout and database files.
 SQLITE_ONLY = ("tests/tracker/test_db.py",)
 #: Calls that open a store; a test whose code (or a fixture or helper it uses) makes one is run on each backend.
-STORE_OPENERS = frozenset({"make_repo", "db_url", "blank_db_url", "running_bot", "Repository.connect", "Store.connect"})
+STORE_OPENERS = frozenset(
+    {"make_repo", "db_url", "blank_db_url", "running_bot", "make_settings", "Repository.connect", "Store.connect"}
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -84,7 +86,8 @@ def _in_store_suite(path: Path) -> bool:
 
 
 def _opens_store(metafunc: pytest.Metafunc) -> bool:
-    """Whether the test function, a fixture it uses or a module helper they call opens a store."""
+    """Whether the test function, a fixture it uses or a module helper (function or class) they call opens a
+    store. A call that names its own `database_url` (a SQLite file, say) does not: it stays on that database."""
     module = vars(metafunc.module)
     fixturedefs = getattr(metafunc, "_arg2fixturedefs", {})
     functions: list[Callable[..., Any]] = [metafunc.function]
@@ -101,7 +104,8 @@ def _calls_opener(function: Callable[..., Any], module: dict[str, Any], seen: se
         if name in STORE_OPENERS:
             return True
         helper = module.get(name)
-        if name not in seen and inspect.isfunction(helper) and helper.__module__ == module.get("__name__"):
+        local = (inspect.isfunction(helper) or inspect.isclass(helper)) and helper.__module__ == module.get("__name__")
+        if name not in seen and local:
             seen.add(name)
             if _calls_opener(helper, module, seen):
                 return True
@@ -110,7 +114,7 @@ def _calls_opener(function: Callable[..., Any], module: dict[str, Any], seen: se
 
 def _called_names(tree: ast.AST) -> Iterator[str]:
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and not any(keyword.arg == "database_url" for keyword in node.keywords):
             func = node.func
             if isinstance(func, ast.Name):
                 yield func.id

@@ -3,8 +3,12 @@
 SQLite (the embedded default) gets WAL, foreign keys and a busy timeout on every connection, and every
 transaction starts with BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing half-way when
 a read snapshot turns stale, which is what makes the optimistic checks and the insert-or-ignore claims
-race-free between threads and between bot instances. PostgreSQL URLs pass straight through (psycopg is an
-optional extra); there, row locks and READ COMMITTED re-checks give the same guarantees.
+race-free between threads and between bot instances.
+
+PostgreSQL (psycopg is an optional extra) keeps that model rather than inventing another: every transaction
+first takes one transaction-scoped advisory lock, the stand-in for BEGIN IMMEDIATE, with the same 30 s wait.
+Under READ COMMITTED alone, two instances recording approvals at once each counted the approvals before the
+other's, and a finding needing three got seven (tests/tracker/test_concurrency.py's `[postgres]` leg).
 """
 
 from __future__ import annotations
@@ -25,13 +29,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: The advisory lock key every PostgreSQL transaction of the store holds (the migrations use 55_560_001).
+POSTGRES_WRITER_LOCK = 55_560_002
 
 
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo)
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "begin", _postgres_begin)
+    return engine
 
 
 def _sqlite_engine(url: URL, echo: bool) -> Engine:
@@ -62,6 +71,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgres_begin(connection: Connection) -> None:
+    # Writers queue here as they do on SQLite's BEGIN IMMEDIATE, and give up after the same wait.
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITER_LOCK})")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from bot.composition import Backends
 from bot.settings import Settings
 from drafting.chain import COMPOSER, Drafter
-from drafting.engines import NO_KEY, RemoteSettings, select_chat_model
+from drafting.engines import NO_KEY, RemoteSettings, endpoint_problem, select_chat_model
 from drafting.llm import ChatModelError, ModelTimeoutError, invoke_with_timeout
 from drafting.models import Draft, DraftRequest, GuardKind
 from retrieval.findings import make_finding
@@ -166,6 +166,22 @@ def test_the_server_going_away_mid_draft_is_a_clear_error_and_it_drafts_again_on
         drafter.draft(REQUEST)
     with LlamaServer(_gguf(tmp_path), port, "second", tmp_path / "again.log"):
         _assert_a_good_draft(drafter.draft(REQUEST), "openai:second")  # the same drafter, nothing rebuilt
+
+
+@needs_server
+def test_the_endpoint_check_finds_the_served_model_and_names_a_missing_one() -> None:
+    remote = RemoteSettings(base_url=BASE_URL)
+    assert endpoint_problem(remote, MODEL) is None
+    assert endpoint_problem(remote, "gpt-4o") == (
+        f"the chat model server at {BASE_URL} has no model 'gpt-4o' (it lists {MODEL})"
+    )
+
+
+def test_the_endpoint_check_says_when_nothing_answers() -> None:
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    problem = endpoint_problem(RemoteSettings(base_url=url, api_key=SecretStr("sk-secret")), "m", timeout=2)
+    assert problem is not None and problem.startswith(f"the chat model server at {url} is not answering")
+    assert "sk-secret" not in problem
 
 
 def _draft_into(drafter: Drafter, outcome: dict[str, Any], on_text: Callable[[str], None]) -> None:

@@ -2,7 +2,8 @@
 
 The real server (llama.cpp's, started by `.ci/servers/model.sh`) answers well; this one gives the replies a
 real endpoint sometimes sends and a client must survive: a body that is not JSON, a reply with no choices, a
-stream that breaks off, an HTTP error. `mode` says which; every request is recorded (path, JSON body, headers, names lower-cased).
+stream that breaks off, an HTTP error. `mode` says which; every request is recorded (path, JSON body, and
+headers with lower-cased names).
 """
 
 from __future__ import annotations

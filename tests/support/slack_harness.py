@@ -206,9 +206,10 @@ def _texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
+    if "database_url" not in overrides:  # asked only when used: on PostgreSQL, asking creates the database
+        overrides["database_url"] = db_url(tmp_path)
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
-        "database_url": db_url(tmp_path),
         "force": "Northumbria",
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,

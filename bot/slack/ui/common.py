@@ -67,6 +67,8 @@ def sanitise(text: str, limit: int | None = None) -> str:
     """
     if limit is not None and limit < 1:
         raise ValueError("limit must be positive")
+    if isinstance(text, Mrkdwn):  # built safe (a refusal naming people): escaping again would break its mentions
+        return truncate(text, limit) if limit is not None else text
     safe = _BROADCAST.sub("@ ", escape(safe_text(text)))
     return truncate(safe, limit) if limit is not None else safe
 
@@ -197,8 +199,20 @@ def mention(slack_id: str) -> str:
     return slack_id
 
 
-def refusal_text(error: TrackerError) -> str:
-    return error.describe(mention)
+class Mrkdwn(str):
+    """Text already made safe for mrkdwn, with our own mentions live: `sanitise` passes it through unchanged."""
+
+    __slots__ = ()
+
+
+#: Private-use delimiters marking a person inside a refusal while its words are sanitised.
+_PERSON = re.compile("\ue000([^\ue000\ue001]+)\ue001")
+
+
+def refusal_text(error: TrackerError) -> Mrkdwn:
+    """A refusal's words sanitised (they may quote a title or a comment), the people it names as live mentions."""
+    marked = error.describe(lambda user: f"\ue000{user}\ue001")
+    return Mrkdwn(_PERSON.sub(lambda m: mention(m.group(1)), sanitise(marked)))
 
 
 # --- small messages ---------------------------------------------------------------------------------------
