@@ -68,7 +68,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(LLM_STAMP)
-	$(BIN)/python -m bench
+	bash .ci/with-servers $(BIN)/python -m bench
 
 eval: $(LLM_STAMP)
 	$(BIN)/python -m bench.gate

@@ -14,6 +14,7 @@ BENCHES: dict[str, str] = {
     "slack": "bench.slack_bench",
     "llm": "bench.llm_bench",
     "load": "bench.load_bench",
+    "store": "bench.store_bench",
 }
 
 

@@ -1,7 +1,8 @@
 """The durable drafting queue: every drafting job is a row, claimed under a lease, so no crash loses one.
 
 A job is `pending` while its placeholder is posted, then `queued`. A worker claims the oldest claimable job
-(row locks: `FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers) and holds it
+(row locks: `FOR UPDATE SKIP LOCKED` on PostgreSQL, where every transaction also takes the store's advisory
+lock; SQLite's BEGIN IMMEDIATE serialises writers) and holds it
 `running` under a lease its heartbeat extends. A job whose lease runs out (its process died) is claimable
 again, and one interrupted or failed `MAX_ATTEMPTS` times is `failed` with the reason. At most one job per
 finding is active, by a partial unique index, whichever instance asks. Uploaded reports are rows too: their

@@ -34,7 +34,11 @@ start_postgres() {
   # Not under $RESPONDER_CI_TMP: that dir is private to us (0700), and as root the server runs as `postgres`.
   POSTGRES_DIR="$(mktemp -d -t responder-pg-XXXXXX)"
   STOPS+=(stop_postgres)
-  if [ "$(id -u)" = 0 ]; then chown postgres: "$POSTGRES_DIR"; fi
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 ||
+      { echo "with-servers: as root, PostgreSQL runs as the postgres OS user (apt's postgresql creates it)" >&2; return 1; }
+    chown postgres: "$POSTGRES_DIR"
+  fi
   port="$(free_port)"
   _pg_as_owner "$initdb" -D "$POSTGRES_DIR/data" -U responder -A trust -E UTF8 --no-locale --no-sync \
     >"$POSTGRES_DIR/initdb.log" 2>&1 || { cat "$POSTGRES_DIR/initdb.log" >&2; return 1; }

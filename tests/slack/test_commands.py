@@ -31,7 +31,7 @@ from tests.support.inspections import ANSWERS, REVIEWER, TITLE, approve_all
 from tests.support.slack_fake import FakeSlack, SlackSender, iter_texts
 from tests.support.slack_harness import GROUP_MEMBER, REPORT_TEXT, running_bot
 from tests.support.slack_harness import REVIEWER as E2E_REVIEWER
-from tests.support.store import FakeClock, draft, findings
+from tests.support.store import FakeClock, db_url, draft, findings
 from tracker.repository import Repository
 
 SECRET = "test-signing-secret"
@@ -73,7 +73,7 @@ class Harness:
         """One bot instance; several share the one database file, as several processes would."""
         settings = Settings(
             data_dir=self.tmp_path / "data",
-            database_url=f"sqlite:///{self.tmp_path / 'responder.db'}",
+            database_url=db_url(self.tmp_path),
             force="Northumbria",
             pcc_name="Susan Dungworth",
             slack_bot_token="xoxb-test-token",

@@ -160,7 +160,7 @@ def composer_bot(tmp_path: Path) -> Iterator[Harness]:
     """The harness's bot, drafting with the deterministic composer alone (no chat model)."""
     with FakeSlack() as slack:
         slack.usergroups[GROUP] = [GROUP_MEMBER]
-        config = make_settings(tmp_path, slack.api_url, database_url=f"sqlite:///{tmp_path / 'responder.db'}")
+        config = make_settings(tmp_path, slack.api_url)
         drafter = Drafter(fake_retriever(), None, "composer", embed=shared_embedder())
         core = build_core(config, backends=Backends(config, drafter=drafter))
         bot = build_slack(core, WebClient(token=BOT_TOKEN, base_url=slack.api_url), token_verification_enabled=False)

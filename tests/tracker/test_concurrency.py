@@ -1,4 +1,4 @@
-"""Real threads (and two engines, as two bot instances) on one SQLite file: no double approval, no lost edit."""
+"""Real threads (and two engines, as two bot instances) on one database: no double approval, no lost edit."""
 
 from __future__ import annotations
 
