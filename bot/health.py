@@ -280,9 +280,23 @@ def check_chat_engine(settings: Settings, loader: EngineLoader | None = None) ->
     if spec in {"auto", "local"}:
         return _local_check(settings, loader, auto=spec == "auto")
     problem = _provider_problem(spec, loader)
+    if problem is not None:
+        return failed("chat engine", problem, "Fix RESPONDER_LLM, or install the provider's extra (see README).")
+    if settings.llm_base_url and spec.startswith("openai:"):
+        return _endpoint_check(settings, spec.partition(":")[2])
+    return passed("chat engine", f"{spec} (its integration is installed; not called)")
+
+
+def _endpoint_check(settings: Settings, model: str) -> Check:
+    """The OpenAI-compatible server answers and lists the model (an office's own server, Azure, Ollama …)."""
+    from drafting.engines import RemoteSettings, endpoint_problem
+
+    remote = RemoteSettings(base_url=settings.llm_base_url, api_key=settings.llm_api_key)
+    problem = endpoint_problem(remote, model, timeout=min(5.0, settings.llm_timeout))
     if problem is None:
-        return passed("chat engine", f"{spec} (its integration is installed; not called)")
-    return failed("chat engine", problem, "Fix RESPONDER_LLM, or install the provider's extra (see README).")
+        return passed("chat engine", f"openai:{model} at {settings.llm_base_url}: the server lists the model")
+    todo = "Start the server or fix RESPONDER_LLM_BASE_URL / RESPONDER_LLM (docs/model-endpoints.md)."
+    return failed("chat engine", problem, todo)
 
 
 def _provider_problem(spec: str, loader: EngineLoader) -> str | None:

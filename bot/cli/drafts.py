@@ -48,12 +48,14 @@ def finding_from_text(text: str, force_draft: bool = False) -> Finding:
 
 
 def run_draft(backends: Backends, request: DraftRequest) -> Draft:
-    from drafting.llm import ModelTimeoutError
+    from drafting.llm import ChatModelError, ModelTimeoutError
 
     try:
         return backends.drafter.draft(request)
     except ModelTimeoutError as exc:
         raise fail(f"{exc} Try again, or set RESPONDER_LLM=composer for a model-free draft.") from exc
+    except ChatModelError as exc:  # e.g. the model server is not answering: its message says which and what to do
+        raise fail(str(exc)) from exc
 
 
 def draft_one(
