@@ -281,16 +281,19 @@ class Jobs:
                 .values(post_error=reason[:200], post_attempts=table.c.post_attempts + 1)
             )
 
-    def unshown(self, limit: int = 20) -> list[JobView]:
-        """Finished jobs whose outcome Slack has not shown yet, and that are still worth another try."""
+    def unshown(self, limit: int = 20, grace_seconds: float = 30.0) -> list[JobView]:
+        """Finished jobs whose outcome Slack has not shown yet and that are worth another try: Slack refused it,
+        or its worker died between finishing and showing it (finished over `grace_seconds` ago, so a worker
+        showing it right now is not raced)."""
         table = schema.DraftJob
+        before = self._store.now() - timedelta(seconds=grace_seconds)
         with self._store.transaction() as session:
             rows = session.scalars(
                 select(table)
                 .where(
                     table.state.in_(("done", "failed")),
                     table.shown.is_(False),
-                    table.post_attempts > 0,
+                    or_(table.post_attempts > 0, table.finished_at < before),
                     table.post_attempts < MAX_POST_ATTEMPTS,
                 )
                 .order_by(table.id)

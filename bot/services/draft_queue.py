@@ -206,10 +206,10 @@ class DraftQueue:
             if job.assistant:
                 self.poster.assistant_status(job.channel, job.thread_ts, "")
         seconds = self.monotonic() - started
-        # Shown before it is marked done: a crash in between leaves it running, and the next attempt shows the
-        # stored version instead of drafting it again.
-        self._show_outcome(job, seconds)
+        # Done before it is shown, so a follow-up typed the moment the card appears is taken, not refused as
+        # busy; a crash in between leaves it done and unshown, and the housekeeping shows it.
         self.store.jobs.finish(job.id, seconds)
+        self._show_outcome(job, seconds)
         if self.metrics is not None:
             self.metrics.drafts_finished.labels("done").inc()
             if engine is not None:
@@ -295,8 +295,9 @@ class DraftQueue:
             self._try_update(job, f"Drafting failed ({type(error).__name__}); trying once more…")
             self.workers.wake()
             return
-        self._show_failure(job, problem, todo)  # shown first: a crash before `fail` shows it again, not never
-        self._settled(self.store.jobs.fail(job.id, reason, retry=False))
+        ended = self.store.jobs.fail(job.id, reason, retry=False)  # first: Regenerate on the error card is taken
+        self._show_failure(job, problem, todo)
+        self._settled(ended)
         if self.metrics is not None:
             self.metrics.drafts_finished.labels("failed").inc()
 
@@ -369,7 +370,7 @@ class DraftQueue:
             problem = "The drafting stopped twice before this draft was finished (the service restarted)."
             self._show_failure(job, problem, "Press Regenerate to try again.")
             self._settled(job)
-        for job in self.store.jobs.unshown():
+        for job in self.store.jobs.unshown(grace_seconds=self.workers.lease_seconds):
             if job.state == "done":
                 self._show_outcome(job)
             else:

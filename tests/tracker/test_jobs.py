@@ -114,6 +114,17 @@ def test_an_outcome_slack_refused_is_listed_until_shown(repo: Repository) -> Non
     assert repo.jobs.unshown() == []
 
 
+def test_a_job_finished_but_never_shown_is_listed_once_its_worker_had_time(repo: Repository, clock: FakeClock) -> None:
+    """Its worker died between marking it done and showing it: the housekeeping shows it, after a grace."""
+    (fid,) = _finding(repo)
+    job = repo.jobs.enqueue(_spec(fid))
+    repo.jobs.claim("w", LEASE)
+    repo.jobs.finish(job.id, 2.0)  # type: ignore[union-attr]
+    assert repo.jobs.unshown(grace_seconds=LEASE) == []  # its worker may be showing it right now
+    clock.advance(seconds=LEASE + 1)
+    assert [j.id for j in repo.jobs.unshown(grace_seconds=LEASE)] == [job.id]  # type: ignore[union-attr]
+
+
 def test_two_workers_racing_take_every_job_exactly_once(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     ids = _finding(repo, 20)
