@@ -28,6 +28,7 @@ from tracker.deadlines import (
 )
 from tracker.errors import IllegalTransition, InvalidInput, TrackerError
 from tracker.findings import approval_progress
+from tracker.register import add_published_answers
 from tracker.reminders import normalise_reminder_days
 from tracker.store import Store, enum_value, get_row
 from tracker.views import InspectionComments, InspectionSummary, InspectionView
@@ -184,6 +185,9 @@ class Inspections:
                     row.status = "published"
                 session.flush()
                 self._store.audit(session, actor, f"mark_{which}", "inspection", row.id, before, _audit(_view(row)))
+            if column == "published_at":
+                # Every mark, not only the first: answers approved since the last one join the register too.
+                add_published_answers(self._store, session, row, actor)
             return _with_progress(session, row)
 
     # ── the PCC's and the chief constable's comments (the pack's opening sections) ──────────────────────

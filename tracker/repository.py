@@ -8,6 +8,7 @@
     repo.events        exactly-once Slack delivery keys
     repo.jobs          the durable drafting queue and uploaded reports
     repo.channels      each channel's classification ceiling
+    repo.register      published answers monitored after publication, under `policy`
     repo.audit         the append-only audit log
 
 Every method is one transaction and returns plain views, so callers never hold a session.
@@ -25,6 +26,7 @@ from tracker.events import Events
 from tracker.findings import Drafts, Findings
 from tracker.inspections import Inspections
 from tracker.jobs import Jobs
+from tracker.register import Register
 from tracker.reminders import Reminders
 from tracker.review import ApprovalPolicy
 from tracker.reviews import Reviews
@@ -46,6 +48,7 @@ class Repository:
         self.audit = AuditLog(store)
         self.jobs = Jobs(store)
         self.channels = Channels(store, ceilings)
+        self.register = Register(store, self.policy)
 
     @classmethod
     def connect(

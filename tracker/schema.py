@@ -323,3 +323,64 @@ class ChannelSetting(Base):
     ceiling: Mapped[str] = mapped_column(String(32))
     set_by: Mapped[str] = mapped_column(String(64))
     set_at: Mapped[datetime]
+
+
+REGISTER_STATUSES = (
+    "open",
+    "in_progress",
+    "implemented",
+    "awaiting_evidence",
+    "closed",
+    "superseded",
+    "not_accepted",
+)
+RAG_RATINGS = ("red", "amber", "green")
+
+
+class RegisterItem(Base):
+    """One published answer the PCC monitors "through my regular HMICFRS Scrutiny process" (revision 0006).
+
+    The unique key on `finding_id` is what makes creating the register idempotent: marking published twice,
+    or a retry, can never give a finding two items.
+    """
+
+    __tablename__ = "register_items"
+    __table_args__ = (
+        CheckConstraint(_in("status", REGISTER_STATUSES), name="status"),
+        CheckConstraint(_in("rag", RAG_RATINGS), name="rag"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), unique=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    #: The approved version that was published, and its text as it was then (drafts are never changed).
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"))
+    answer_text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    due: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    rag: Mapped[str | None] = mapped_column(String(8))
+    #: Why it was superseded or not accepted (the note of the update that said so).
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Optimistic concurrency, as on findings: two people updating one item at once cannot both win.
+    version_id: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012
+
+
+class RegisterUpdate(Base):
+    """One dated entry in an item's history: who, when, the status and RAG after it, the note and the evidence."""
+
+    __tablename__ = "register_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("register_items.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24))
+    rag: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[str]]

@@ -11,6 +11,7 @@ from bot.cli.console import end_command
 from bot.cli.deadlines import deadlines_app
 from bot.cli.help import ResponderGroup
 from bot.cli.logs import configure_logging, remove_logging
+from bot.cli.register import register_app
 
 app = typer.Typer(
     cls=ResponderGroup,  # flags without `<bool>` in every command's --help
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(deadlines_app, name="deadlines")
+app.add_typer(register_app, name="register")
 app.command("pack")(pack.pack_command)
 app.command("ingest")(corpus.ingest)
 app.command("search")(corpus.search)
