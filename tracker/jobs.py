@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from tracker import schema
 from tracker.errors import TrackerError
@@ -179,13 +178,6 @@ class Jobs:
         """Its placeholder is posted (or could not be): the job may be claimed now."""
         self._set(job_id, {"state": "queued", "message_ts": message_ts}, only_state="pending")
 
-    def ready_all(self, job_ids: list[int]) -> None:
-        table = schema.DraftJob.__table__
-        with self._store.transaction() as session:
-            session.execute(
-                update(table).where(table.c.id.in_(job_ids), table.c.state == "pending").values(state="queued")
-            )
-
     def set_message(self, job_id: int, message_ts: str) -> None:
         self._set(job_id, {"message_ts": message_ts})
 
@@ -239,7 +231,8 @@ class Jobs:
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def finish(self, job_id: int, seconds: float) -> None:
-        self._end(job_id, "done", {"seconds": seconds})
+        done = {"state": "done", "seconds": seconds, "finished_at": self._store.now()}
+        self._set(job_id, {**done, "lease_owner": None, "lease_until": None})
 
     def fail(self, job_id: int, reason: str, *, retry: bool) -> JobView:
         """Record a failure; `retry` puts it back in the queue unless it has had its attempts."""
@@ -316,14 +309,16 @@ class Jobs:
             )
             return found is not None
 
-    def ahead(self, job_id: int) -> int:
-        """How many claimable jobs are older than this one: its place in the queue."""
+    def place(self, job_id: int) -> tuple[int, int]:
+        """(claimable jobs older than this one, jobs running): its place in the queue. Both are counts on the
+        (state, id) index, so they stay cheap however many finished jobs the table holds."""
         table = schema.DraftJob
         with self._store.transaction() as session:
-            count = session.scalar(
+            ahead = session.scalar(
                 select(func.count()).where(table.id < job_id, table.state.in_(("pending", "queued")))
             )
-            return int(count or 0)
+            running = session.scalar(select(func.count()).where(table.state == "running"))
+            return int(ahead or 0), int(running or 0)
 
     def counts(self) -> dict[str, int]:
         """Jobs by state, every state present (for wait_idle, health and metrics)."""
@@ -389,19 +384,6 @@ class Jobs:
         where = [table.c.id == job_id] + ([table.c.state == only_state] if only_state else [])
         with self._store.transaction() as session:
             session.execute(update(table).where(*where).values(**values))
-
-    def _end(self, job_id: int, state: str, values: dict[str, object]) -> None:
-        with self._store.transaction() as session:
-            _finish_row(session, job_id, state, self._store.now(), values)
-
-
-def _finish_row(session: Session, job_id: int, state: str, now: datetime, values: dict[str, object]) -> None:
-    table = schema.DraftJob.__table__
-    session.execute(
-        update(table)
-        .where(table.c.id == job_id)
-        .values(state=state, finished_at=now, lease_owner=None, lease_until=None, **values)
-    )
 
 
 def _new_row(spec: JobSpec, state: str, now: datetime) -> schema.DraftJob:

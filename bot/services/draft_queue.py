@@ -114,16 +114,9 @@ class DraftQueue:
         self.store.jobs.ready(job.id, message_ts)
         self.workers.wake()
 
-    def submit(self, spec: JobSpec) -> JobView | None:
-        job = self.store.jobs.enqueue(spec)
-        if job is not None:
-            self.workers.wake()
-        return job
-
     def queue_note(self, job: JobView) -> str | None:
-        """ "3 drafts ahead of this one" when every worker is busy: the person's place in the queue."""
-        ahead = self.store.jobs.ahead(job.id)
-        running = self.store.jobs.counts()["running"]
+        """The person's place in the queue ("3 drafts ahead of this one") when every worker is busy."""
+        ahead, running = self.store.jobs.place(job.id)
         if running < self.workers.size and ahead == 0:
             return None
         waiting = ahead + max(0, running - self.workers.size + 1)
@@ -153,25 +146,24 @@ class DraftQueue:
             refuse(problem)
             return
         latest = self.store.drafts.latest(finding.id)
-        spec = JobSpec(finding.id, channel, thread_ts, user, ts, assistant=assistant)
-        if latest is not None:
-            spec = JobSpec(
-                finding.id,
-                channel,
-                thread_ts,
-                user,
-                ts,
-                latest.version,
-                instruction=instruction,
-                assistant=assistant,
-                first=False,
-            )
+        version = latest.version if latest else 0
+        spec = JobSpec(
+            finding.id,
+            channel,
+            thread_ts,
+            user,
+            ts,
+            version,
+            instruction=instruction if latest else None,
+            assistant=assistant,
+            first=latest is None,
+        )
         job = self.hold(spec)
         if job is None:
             refuse(self.busy_message(finding))
             return
         try:
-            self._show_redrafting(job, finding, latest.version if latest else 0, instruction, reply_to)
+            self._show_redrafting(job, finding, version, instruction, reply_to)
         finally:  # the job runs even when Slack refused the "redrafting…" notes
             self.release(job, ts)
 
@@ -239,7 +231,7 @@ class DraftQueue:
         same = latest is not None and latest.version == job.expected_version
         request = self._request(finding, job, latest if same else None)
         live = job.first and job.message_ts is not None
-        on_status = (lambda text: self._placeholder_status(job, finding.to_finding(), text)) if live else None
+        on_status = (lambda text: self._try_update(job, text, finding.to_finding())) if live else None
         stream = self.stream_for(job, finding.to_finding()) if live else None
         try:
             draft = self._drafter().draft(request, on_status=on_status, on_text=stream.push if stream else None)
@@ -433,9 +425,6 @@ class DraftQueue:
     def stream_for(self, job: JobView, finding: Finding) -> DraftStream:
         ts = job.message_ts or ""
         return DraftStream(self.poster, job.channel, ts, finding, self.stream_interval, self.monotonic)
-
-    def _placeholder_status(self, job: JobView, finding: Finding, text: str) -> None:
-        self._try_update(job, text, finding)
 
     def _try_update(self, job: JobView, status: str, finding: Finding | None = None) -> None:
         if not job.message_ts:

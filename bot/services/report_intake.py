@@ -150,20 +150,18 @@ class ReportIntake:
     def _queue_all(
         self, msg: Inbound, report_id: int, findings: list[FindingView], summary: ReportSummary, summary_ts: str
     ) -> None:
-        """One threaded reply per finding (all posted first, in report order), then every job queued at once.
+        """One threaded reply per finding, in report order; each job is queued as soon as its placeholder is up.
 
         A placeholder Slack refuses does not stop the report: that finding's draft is posted as a new reply when
         it is ready. The workers draft in report order; each finished job recomputes the summary."""
         assistant = msg.surface is Surface.ASSISTANT
-        jobs = []
+        held = []  # (finding, its job), kept in pairs: a finding already being drafted has no new job
         for view in findings:
-            job = self.drafts.hold(
-                JobSpec(view.id, msg.channel, msg.thread_ts, msg.user, assistant=assistant, report_id=report_id)
-            )
-            if job is not None:
-                jobs.append(job)
+            spec = JobSpec(view.id, msg.channel, msg.thread_ts, msg.user, assistant=assistant, report_id=report_id)
+            if (job := self.drafts.hold(spec)) is not None:
+                held.append((view, job))
         self._show_summary(msg.channel, summary_ts, summary, Progress(total=len(findings)))
-        for view, job in zip(findings, jobs, strict=False):
+        for view, job in held:
             ts = None
             try:
                 ts = self.poster.reply(msg.channel, msg.thread_ts, drafting_placeholder(view.to_finding(), "Waiting…"))

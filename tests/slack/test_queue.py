@@ -15,8 +15,9 @@ def test_a_request_made_while_every_worker_is_busy_is_told_its_place(tmp_path: P
         h.placeholder_for(first)
         h.slack.wait_for(lambda _calls: h.model.prompts or None, 10, "the first draft to start")
         second, _ = h.mention()
-        third, _ = h.mention()
+        # Slack is acked before the listener runs: wait for the second's placeholder, so the third is behind it.
         assert "Queued: 1 draft ahead of this one." in texts(h.placeholder_for(second))
+        third, _ = h.mention()
         assert "Queued: 2 drafts ahead of this one." in texts(h.placeholder_for(third))
         gate.set()
         for event in (first, second, third):

@@ -44,7 +44,7 @@ def test_jobs_are_claimed_oldest_first_and_pending_ones_wait_for_their_placehold
     queued_b = repo.jobs.enqueue(_spec(b))
     queued_c = repo.jobs.enqueue(_spec(c))
     assert held is not None and queued_b is not None and queued_c is not None
-    assert repo.jobs.ahead(queued_c.id) == 2  # the held one and b
+    assert repo.jobs.place(queued_c.id) == (2, 0)  # the held one and b ahead; nothing running
     assert repo.jobs.claim("w1", LEASE).id == queued_b.id  # type: ignore[union-attr]
     repo.jobs.ready(held.id, "2.0")
     claimed = repo.jobs.claim("w1", LEASE)
