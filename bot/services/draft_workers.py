@@ -110,6 +110,8 @@ class DraftWorkers:
     # ── the threads ──────────────────────────────────────────────────────────────────────────────────────
 
     def _loop(self) -> None:
+        # A restart first recovers what the stopped process left unshown, before it claims new work.
+        self._maybe_housekeep()
         while not self._stop.is_set():
             try:
                 job = self.store.jobs.claim(self.owner, self.lease_seconds)

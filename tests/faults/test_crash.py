@@ -103,6 +103,8 @@ def test_kill_9_mid_report_then_restart_loses_no_draft(tmp_path: Path, kill_afte
             inspection = repo.inspections.by_thread(CHANNEL, event["ts"])
             assert inspection is not None
             _until(lambda: _summary_finished(slack, event["ts"]), 30, "the summary to say every draft is posted")
+            # A draft finished just before the kill but not shown is shown by the restarted process's housekeeping.
+            _until(lambda: repo.jobs.unshown(grace_seconds=0) == [], 30, "every finished draft to be shown")
 
         findings = repo.findings.of_inspection(inspection.id)
         assert len(findings) == FINDINGS  # nothing drafted twice into new findings
