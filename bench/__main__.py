@@ -15,6 +15,7 @@ BENCHES: dict[str, str] = {
     "llm": "bench.llm_bench",
     "load": "bench.load_bench",
     "store": "bench.store_bench",
+    "register": "bench.register_bench",
 }
 
 

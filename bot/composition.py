@@ -17,7 +17,7 @@ from tracker.channels import CeilingPolicy
 from tracker.clock import Clock, utc_now
 from tracker.pack_assembly import PackStyle
 from tracker.repository import Repository
-from tracker.review import ApprovalPolicy
+from tracker.review import ApprovalPolicy, Stage
 
 # The Slack side and the heavy back-ends load only when asked for: `responder deadlines` needs neither.
 if TYPE_CHECKING:
@@ -98,7 +98,9 @@ class Core:
 
 
 def approval_policy(settings: Settings) -> ApprovalPolicy:
-    return ApprovalPolicy.of(settings.reviewers, settings.drafter_may_approve, settings.required_approvals)
+    """Who approves, in which stages (RESPONDER_SIGNOFF_CHAIN; none configured: one stage of reviewers)."""
+    stages = [Stage(s.name.strip(), frozenset(s.approvers), s.required) for s in settings.signoff_chain]
+    return ApprovalPolicy.of(settings.reviewers, settings.drafter_may_approve, settings.required_approvals, stages)
 
 
 def ceiling_policy(settings: Settings) -> CeilingPolicy:
@@ -114,7 +116,11 @@ def build_core(
     backends: Backends | None = None,
 ) -> Core:
     store = store or Repository.connect(
-        settings.sqlalchemy_url, approval_policy(settings), clock, ceiling_policy(settings)
+        settings.sqlalchemy_url,
+        approval_policy(settings),
+        clock,
+        ceiling_policy(settings),
+        settings.owner_reminder_days,
     )
     backends = backends or Backends(settings)
     desk = InspectionDesk(
@@ -154,6 +160,7 @@ def build_slack(
     from bot.services.home_tab import HomeTab
     from bot.services.permalinks import Permalinks
     from bot.services.poster import SlackPoster
+    from bot.services.register_desk import RegisterDesk
     from bot.services.reminder_sweeper import ReminderSweeper
     from bot.services.report_intake import IntakeSettings, ReportIntake
     from bot.services.review_actions import ReviewActions
@@ -172,13 +179,16 @@ def build_slack(
         store, poster, lambda: core.backends.drafter, DraftingScope(settings.force), queue, metrics=metrics
     )
     links = Permalinks(poster.client)
+    drafts.link = links.message  # a card links the approved answers it repeats
     intake = IntakeSettings(settings.data_dir / "uploads", settings.slack_api_url, settings.force)
     reports = ReportIntake(store, poster, drafts, jobs, intake, clock, links=links)
-    directory = ReviewerDirectory(poster.client, settings.reviewers)
+    directory = ReviewerDirectory(poster.client, sorted(approval_policy(settings).reviewers))  # stages' groups too
     reviews = ReviewActions(store, poster, drafts, directory, settings.force)
     home = HomeTab(core.desk, poster, links, directory)
     reviews.on_change.append(home.refresh_quietly)
     reports.on_drafted.append(home.refresh_quietly)
+    register_desk = RegisterDesk(store, poster, clock, core.desk.index_progress)
+    register_desk.on_change.append(home.refresh_quietly)
     deps = BotDeps(
         settings=settings,
         store=store,
@@ -189,7 +199,7 @@ def build_slack(
         conversations=Conversations(store, poster, drafts, reports),
         reports=reports,
         reviews=reviews,
-        command=HmicfrsCommand(core.desk, poster, home, links),
+        command=HmicfrsCommand(core.desk, poster, home, links, register=register_desk),
         home=home,
         sweeper=ReminderSweeper(
             store,
@@ -200,6 +210,7 @@ def build_slack(
             not_before=settings.reminder_not_before,
         ),
         metrics=metrics,
+        register_desk=register_desk,
     )
     bot = create_app(
         deps, listeners=listeners or DEFAULT_LISTENERS, token_verification_enabled=token_verification_enabled

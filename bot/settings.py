@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import time
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.config import RetrievalConfig
@@ -30,6 +31,53 @@ def _split_ceilings(value: object) -> object:
             raise ValueError(f"{part!r} is not CHANNEL=MARKING (e.g. C0123=OFFICIAL-SENSITIVE)")
         ceilings[channel.strip()] = Classification.parse(level)
     return ceilings
+
+
+class SignoffStage(BaseModel):
+    """One stage of RESPONDER_SIGNOFF_CHAIN: `{"name": "Policy lead", "approvers": ["U…", "S…"], "required": 1}`."""
+
+    name: str = Field(..., min_length=1, max_length=40)
+    approvers: list[str] = Field(default_factory=list, description="U… or S… ids; empty: any reviewer")
+    required: int = Field(1, ge=1)
+
+    @field_validator("approvers")
+    @classmethod
+    def _ids(cls, approvers: list[str]) -> list[str]:
+        cleaned = [a.strip() for a in approvers if a.strip()]
+        if odd := [a for a in cleaned if not a.startswith(("U", "W", "S"))]:
+            raise ValueError(f"approvers must be Slack user (U…) or user-group (S…) ids, not {odd}")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _enough_people(self) -> SignoffStage:
+        # A stage naming only people (no group) can never gather more approvals than it names.
+        if (
+            self.approvers
+            and all(not a.startswith("S") for a in self.approvers)
+            and len(self.approvers) < self.required
+        ):
+            raise ValueError(
+                f"stage {self.name!r} needs {self.required} approvals but names only {len(self.approvers)} approver(s)"
+            )
+        return self
+
+
+_CHAIN_EXAMPLE = '[{"name": "Policy lead", "approvers": ["U012"]}, {"name": "PCC", "approvers": ["U034"]}]'
+
+
+def _parse_chain(value: object) -> object:
+    """RESPONDER_SIGNOFF_CHAIN as JSON, with an error that says what was wrong and shows the form wanted."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return []
+    try:
+        stages = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"RESPONDER_SIGNOFF_CHAIN is not JSON ({error.msg}); write it like {_CHAIN_EXAMPLE}") from None
+    if not isinstance(stages, list):
+        raise ValueError(f"RESPONDER_SIGNOFF_CHAIN must be a JSON list of stages, like {_CHAIN_EXAMPLE}")
+    return stages
 
 
 class Settings(BaseSettings):
@@ -91,6 +139,10 @@ class Settings(BaseSettings):
     )
     required_approvals: int = Field(1, ge=1, description="Approvals needed before an answer is final")
     drafter_may_approve: bool = Field(True, description="Whether the requester may approve their own draft")
+    signoff_chain: Annotated[list[SignoffStage], NoDecode] = Field(
+        default_factory=list,
+        description="Sign-off stages in order, as JSON; empty: one stage of RESPONDER_REQUIRED_APPROVALS reviewers",
+    )
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Slack user ids (U…) allowed to set a channel's classification ceiling"
     )
@@ -107,9 +159,21 @@ class Settings(BaseSettings):
         default_factory=lambda: [28, 14, 7, 3, 1, 0], description="Reminder offsets before the last day"
     )
     reminder_not_before: time = Field(time(8, 0), description="UK time of day before which no reminder is posted")
+    owner_reminder_days: int = Field(
+        14, ge=0, le=365, description="Days before a register item's due date that its owner is reminded"
+    )
 
     _split = field_validator("reviewers", "admins", "reminder_days", mode="before")(_split_list)
     _ceilings = field_validator("channel_ceilings", mode="before")(_split_ceilings)
+    _chain = field_validator("signoff_chain", mode="before")(_parse_chain)
+
+    @field_validator("signoff_chain")
+    @classmethod
+    def _distinct_stage_names(cls, chain: list[SignoffStage]) -> list[SignoffStage]:
+        names = [stage.name.strip().casefold() for stage in chain]
+        if len(set(names)) != len(names):
+            raise ValueError("RESPONDER_SIGNOFF_CHAIN names a stage twice; give each stage its own name")
+        return chain
 
     @model_validator(mode="after")
     def _ceilings_within_the_upper_bound(self) -> Settings:

@@ -33,7 +33,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 import prompts
 from drafting.asks import split_asks
-from drafting.composer import DATED_QUOTE, STILL_CURRENT, Composed, compose, force_name, placeholder_for
+from drafting.composer import DATED_QUOTE, POSITION_QUOTE, STILL_CURRENT, Composed, compose, force_name, placeholder_for
 from drafting.evidence import Embed, Evidence, EvidenceFinder, Retriever
 from drafting.fact_check import PLACEHOLDER, check_draft
 from drafting.llm import ModelTimeoutError, invoke_with_timeout
@@ -56,7 +56,7 @@ from drafting.support import Passage, Support, support
 from drafting.themes import themes_of
 from drafting.voice import FORCE_WRITTEN, other_voices
 from retrieval.keyword import force_key
-from retrieval.models import Classification
+from retrieval.models import Classification, DocumentKind
 
 log = logging.getLogger(__name__)
 
@@ -272,8 +272,10 @@ class Drafter:
     def _checked(
         self, request: DraftRequest, plan: Plan, text: str, engine: str, notes: list[str], rationale: str
     ) -> Draft:
-        # A stale passage's month ("In February 2020 the force reported …") comes from its document's date.
-        evidence_texts = [e.text for e in plan.evidence] + [e.month for e in plan.evidence if e.stale]
+        # A stale passage's month ("In February 2020 the force reported …") comes from its document's date, as a
+        # register update's does ("As at March 2026, the force reports …").
+        dated = [e.month for e in plan.evidence if e.stale or e.kind is DocumentKind.REGISTER_UPDATE]
+        evidence_texts = [e.text for e in plan.evidence] + dated
         person = [request.instruction or "", request.previous_text or "", request.inspection_title]
         result = check_draft(
             text,
@@ -338,7 +340,8 @@ class TextSoFar(BaseCallbackHandler):
 
 
 def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
-    """What the model must not reword, as short markers: an old statement's date `[D1]`, each placeholder `[P1]`.
+    """What the model must not reword, as short markers: a dated opening `[D1]` (an old statement's, a register
+    update's), each placeholder `[P1]`.
 
     A small model keeps four characters exactly far more reliably than forty words. Returns the masked text and
     marker → original; an old statement loses its quotation marks, since the model may reword it.
@@ -358,7 +361,13 @@ def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
         markers[marker] = match.group(0)
         return marker
 
-    text = DATED_QUOTE.sub(date_marker, text)
+    def position_marker(match: re.Match[str]) -> str:
+        nonlocal dates
+        dates += 1
+        markers[f"[D{dates}]"] = match.group(1)
+        return f"[D{dates}] {match.group(2)}"
+
+    text = POSITION_QUOTE.sub(position_marker, DATED_QUOTE.sub(date_marker, text))
     return PLACEHOLDER.sub(placeholder_marker, text), markers
 
 

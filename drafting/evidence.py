@@ -38,7 +38,9 @@ MAX_CONTEXT = 2
 MAX_PER_ASK = 3
 SEARCH_K = 6
 STALE_AFTER_YEARS = 3
-_EVIDENCE_KINDS = frozenset({DocumentKind.PCC_RESPONSE, DocumentKind.FORCE_POSITION, DocumentKind.BOARD_PAPER})
+_EVIDENCE_KINDS = frozenset(
+    {DocumentKind.PCC_RESPONSE, DocumentKind.FORCE_POSITION, DocumentKind.BOARD_PAPER, DocumentKind.REGISTER_UPDATE}
+)
 _CONTEXT_KINDS = frozenset({DocumentKind.NEWS, DocumentKind.REPORT})
 #: The PCC speaking ("I …", "My office …"), also after an opening word or phrase ("Overall, I am pleased …").
 _PCC_FIRST_PERSON = re.compile(r"^(?:[A-Z][a-z]+(?: [a-z]+){0,2},\s+)?(?:I|My)\s")

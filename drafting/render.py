@@ -15,6 +15,7 @@ MAX_PASSAGES = 3
 _KIND_WORDS = {
     DocumentKind.PCC_RESPONSE: "PCC response",
     DocumentKind.FORCE_POSITION: "force position statement",
+    DocumentKind.REGISTER_UPDATE: "register update",
     DocumentKind.BOARD_PAPER: "board paper",
     DocumentKind.NEWS: "news",
     DocumentKind.REPORT: "report",

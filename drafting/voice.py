@@ -13,9 +13,16 @@ from drafting.models import GuardFinding, GuardKind
 from retrieval.models import DocumentKind
 
 #: Documents written by the force itself: their "we" is the force.
-FORCE_WRITTEN = frozenset({DocumentKind.BOARD_PAPER, DocumentKind.FORCE_POSITION})
+FORCE_WRITTEN = frozenset({DocumentKind.BOARD_PAPER, DocumentKind.FORCE_POSITION, DocumentKind.REGISTER_UPDATE})
 
 _REPLACEMENTS = (
+    # The verb agrees with "the force" (singular): "We have trained" → "The force has trained".
+    (re.compile(r"^We (?:have|'ve)\b"), "The force has"),
+    (re.compile(r"\bwe (?:have|'ve)\b"), "the force has"),
+    (re.compile(r"^We are\b"), "The force is"),
+    (re.compile(r"\bwe are\b"), "the force is"),
+    (re.compile(r"^We were\b"), "The force was"),
+    (re.compile(r"\bwe were\b"), "the force was"),
     (re.compile(r"^We\b"), "The force"),
     (re.compile(r"\bwe\b"), "the force"),
     (re.compile(r"^Our\b"), "The force's"),

@@ -24,6 +24,8 @@ class InspectionType(StrEnum):
 class DocumentKind(StrEnum):
     PCC_RESPONSE = "pcc-response"
     FORCE_POSITION = "force-position"
+    #: A progress update on a published recommendation, from the office's register: the force's latest position.
+    REGISTER_UPDATE = "register-update"
     BOARD_PAPER = "board-paper"
     NEWS = "news"
     REPORT = "report"

@@ -9,6 +9,7 @@ the letter lacks the PCC's name or the chief constable's comments without a waiv
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,8 @@ from drafting.pack import (
 from drafting.pack_render import export_docx, export_pdf, render_markdown
 from retrieval.models import Classification
 from tracker.deadlines import deadline_rule_line
-from tracker.review import ReviewState, current_approvers
-from tracker.views import AnswerView, InspectionComments, InspectionView
+from tracker.review import ApprovalPolicy, ReviewState, current_signatures, stage_signatures
+from tracker.views import AnswerView, InspectionComments, InspectionView, ReviewView
 
 if TYPE_CHECKING:
     from tracker.repository import Repository
@@ -50,11 +51,30 @@ def is_final(answer: AnswerView) -> bool:
     return answer.draft is not None and answer_problem(answer.approved, answer.draft.text) is None
 
 
-def missing_answers(answers: list[AnswerView]) -> list[MissingAnswer]:
-    return [_missing(answer) for answer in answers if not is_final(answer)]
+def missing_answers(answers: list[AnswerView], waiting: Mapping[int, str] | None = None) -> list[MissingAnswer]:
+    """`waiting`: by finding id, the sign-off stage an answer waits for (`waiting_stages`), said in its reason."""
+    return [_missing(answer, (waiting or {}).get(answer.finding.id)) for answer in answers if not is_final(answer)]
 
 
-def _missing(answer: AnswerView) -> MissingAnswer:
+def waiting_stages(repo: Repository, answers: list[AnswerView]) -> dict[int, str]:
+    """For a chain of several stages: what each unapproved answer's latest version still waits for."""
+    policy = repo.policy
+    if not policy.staged:
+        return {}
+    out = {}
+    for answer in answers:
+        draft, state = answer.draft, answer.finding.state
+        if draft is None or answer.approved or state is ReviewState.CHANGES_REQUESTED:
+            continue
+        on_latest = [r for r in repo.reviews.of(answer.finding.id) if r.draft_version == draft.version]
+        signed = [s.user for s in current_signatures(state, on_latest)]
+        out[answer.finding.id] = (
+            f"signed by {len(signed)} of {policy.total_approvals}, waiting for {policy.stage_to_sign(signed).name}"
+        )
+    return out
+
+
+def _missing(answer: AnswerView, waiting: str | None = None) -> MissingAnswer:
     finding = answer.finding
     if answer.draft is None:
         reason = "not drafted yet"
@@ -62,6 +82,8 @@ def _missing(answer: AnswerView) -> MissingAnswer:
         reason = f"changes requested on v{answer.draft.version}"
     elif answer.approved:  # approved, yet not final: text that still holds a placeholder (approved before 0004)
         reason = f"v{answer.draft.version} {answer_problem(answer.approved, answer.draft.text)}"
+    elif waiting:
+        reason = f"v{answer.draft.version} {finding.state.label}, not approved ({waiting})"
     else:
         reason = f"v{answer.draft.version} {finding.state.label}, not approved"
     return MissingAnswer(
@@ -74,11 +96,15 @@ def _missing(answer: AnswerView) -> MissingAnswer:
 
 
 def check_complete(
-    inspection: InspectionView, answers: list[AnswerView], letter: PackLetter, comments: InspectionComments
+    inspection: InspectionView,
+    answers: list[AnswerView],
+    letter: PackLetter,
+    comments: InspectionComments,
+    waiting: Mapping[int, str] | None = None,
 ) -> None:
     """The rules for a final pack: raises PackIncomplete while an answer is missing or unconfirmed, there are
     none, or the letter lacks the PCC's name or comments, or the chief constable's (and no waiver says why)."""
-    missing = missing_answers(answers)
+    missing = missing_answers(answers, waiting)
     problems = letter_problems(letter.pcc_name, comments.pcc or "", comments.chief_constable or "", letter.cc_waiver)
     if missing or problems or not answers:
         raise PackIncomplete(inspection.title, inspection.findings_total, missing, problems)
@@ -107,7 +133,7 @@ def _assemble(repo: Repository, inspection: InspectionView, letter: PackLetter, 
     answers = repo.findings.answers(inspection.id)
     comments = repo.inspections.comments(inspection.id)
     if not watermark:
-        check_complete(inspection, answers, letter, comments)
+        check_complete(inspection, answers, letter, comments, waiting_stages(repo, answers))
     pcc_name = letter.pcc_name
     return Pack(
         header=PackHeader(
@@ -129,18 +155,27 @@ def _assemble(repo: Repository, inspection: InspectionView, letter: PackLetter, 
 
 def _pack_answer(repo: Repository, answer: AnswerView) -> PackAnswer:
     draft = answer.draft
-    approvers: tuple[str, ...] = ()
+    approved_by = ""
     if answer.approved and draft is not None:  # a working copy names no one for an answer not yet approved
-        on_latest = (review for review in repo.reviews.of(answer.finding.id) if review.draft_version == draft.version)
-        approvers = current_approvers(answer.finding.state, on_latest)
+        on_latest = [review for review in repo.reviews.of(answer.finding.id) if review.draft_version == draft.version]
+        approved_by = signed_off_by(repo.policy, answer.finding.state, on_latest)
     return PackAnswer(
         finding=answer.finding.to_finding(),
         text=draft.text if draft else "",
         approved=is_final(answer),
-        approved_by=", ".join(approvers),
+        approved_by=approved_by,
         version=draft.version if draft else None,
         marking=draft.marking if draft else Classification.OFFICIAL,
     )
+
+
+def signed_off_by(policy: ApprovalPolicy, state: ReviewState, on_latest: list[ReviewView]) -> str:
+    """Who approved, as the card counts them: `U1, U2` for one stage, `Policy lead: U1; PCC: U2` by stage."""
+    signatures = current_signatures(state, on_latest)
+    if not policy.staged:
+        return ", ".join(signature.user for signature in signatures)
+    stages = stage_signatures(policy.chain, signatures)
+    return "; ".join(f"{stage.name}: {', '.join(s.user for s in stage.signers)}" for stage in stages if stage.signers)
 
 
 def pack_stem(inspection: InspectionView, watermark: bool) -> str:

@@ -10,7 +10,8 @@ as published, an owner, a due date, a status, a RAG rating and a dated history. 
     superseded / not_accepted → open                                         (a decision reversed)
 
 Ending an item's monitoring (closed, superseded, not accepted) is a reviewer's call under the approval policy,
-like approving an answer. Every change writes a history entry and an audit row in the same transaction.
+like approving an answer, and its note is kept on the item as the reason. Every change writes a history entry and
+an audit row in the same transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from retrieval.dates import read_date
+from retrieval.models import Classification, Finding
 from tracker import schema
 from tracker.clock import UK
 from tracker.errors import IllegalTransition, InvalidInput, NotAllowed
@@ -79,6 +81,14 @@ _TRANSITIONS: dict[RegisterStatus, frozenset[RegisterStatus]] = {
 ENDINGS = frozenset({_S.CLOSED, *_WITHDRAWN})
 #: Work not yet reported done: such an item past its due date is overdue.
 OUTSTANDING = (_S.OPEN, _S.IN_PROGRESS)
+
+
+def next_statuses(status: RegisterStatus | str) -> tuple[RegisterStatus, ...]:
+    """The statuses an item in `status` may move to, in lifecycle order (empty once closed)."""
+    allowed = _TRANSITIONS[RegisterStatus(status)]
+    return tuple(s for s in RegisterStatus if s in allowed)
+
+
 _ENDING_PHRASES = {
     _S.CLOSED: "close a register item",
     _S.SUPERSEDED: "mark a register item superseded",
@@ -93,6 +103,15 @@ class _Value(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class UpdateKind(StrEnum):
+    """What made a history entry. Only a person's UPDATE reports the force's position (indexed as evidence)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    ASSIGN = "assign"
+    SET_DUE = "set_due"
+
+
 class RegisterUpdateView(_Value):
     id: int
     item_id: int
@@ -102,6 +121,7 @@ class RegisterUpdateView(_Value):
     rag: Rag | None
     note: str
     evidence: tuple[str, ...]
+    kind: UpdateKind = UpdateKind.UPDATE
 
 
 class RegisterItemView(_Value):
@@ -109,12 +129,18 @@ class RegisterItemView(_Value):
     finding_id: int
     inspection_id: int
     inspection_title: str
+    #: The force the inspection is about: a register update is that force's reported position.
+    force: str = ""
     finding_label: str
     finding_text: str
     #: The finding's own timescale as written ("Within six months"); `due` is what it resolved to.
     due_text: str | None
     draft_version: int
     answer_text: str
+    #: The published answer's protective marking: progress on the matter is marked as the answer was.
+    marking: Classification = Classification.OFFICIAL
+    #: The finding as the report words it (number, kind, addressees), for indexing its updates as evidence.
+    recommendation: Finding | None = None
     owner: str | None
     due: date | None
     status: RegisterStatus
@@ -128,6 +154,11 @@ class RegisterItemView(_Value):
     @property
     def last_update(self) -> RegisterUpdateView | None:
         return self.history[-1] if self.history else None
+
+    @property
+    def latest_position(self) -> RegisterUpdateView | None:
+        """The last progress update a person gave (not the bookkeeping: created, owner set, due date set)."""
+        return next((u for u in reversed(self.history) if u.kind is UpdateKind.UPDATE), None)
 
     def overdue(self, today: date) -> bool:
         return self.due is not None and self.due < today and self.status in OUTSTANDING
@@ -270,7 +301,7 @@ class Register:
                     f"Inspection #{inspection_id} is not marked published; its answers join the register when it is."
                 )
             created = add_published_answers(self._store, session, inspection, actor)
-            return _views(session, schema.RegisterItem.id.in_(created)) if created else []
+            return item_views(session, schema.RegisterItem.id.in_(created)) if created else []
 
     def items(
         self,
@@ -294,12 +325,12 @@ class Register:
         if inspection_id is not None:
             where.append(table.inspection_id == inspection_id)
         with self._store.transaction() as session:
-            return _views(session, *where)
+            return item_views(session, *where)
 
     def get(self, item_id: int) -> RegisterItemView:
         with self._store.transaction() as session:
             get_row(session, schema.RegisterItem, item_id, "register item")
-            return _views(session, schema.RegisterItem.id == item_id)[0]
+            return item_views(session, schema.RegisterItem.id == item_id)[0]
 
     def update(
         self,
@@ -323,10 +354,10 @@ class Register:
             before = _audit(row)
             if target is not None and target is not current:
                 row.status = target.value
-                row.reason = text if target in _WITHDRAWN else None
+                row.reason = text if target in ENDINGS else None  # why monitoring ended, kept on the item
             if rating is not None:
                 row.rag = rating.value
-            return self._record(session, row, actor, "update", before, text, links)
+            return self._record(session, row, actor, UpdateKind.UPDATE, before, text, links)
 
     def assign(self, item_id: int, owner: str | None, actor: str) -> RegisterItemView:
         """Give the item an owner (a Slack user id), or None to leave it unowned."""
@@ -336,7 +367,7 @@ class Register:
             before = _audit(row)
             row.owner = who
             note = f"Owner set to {who}." if who else "Owner removed."
-            return self._record(session, row, actor, "assign", before, note, ())
+            return self._record(session, row, actor, UpdateKind.ASSIGN, before, note, ())
 
     def set_due(self, item_id: int, due: date | None, actor: str) -> RegisterItemView:
         """Set (or clear) the due date by hand: for a timescale the finding did not state as a date."""
@@ -345,7 +376,7 @@ class Register:
             before = _audit(row)
             row.due = due
             note = f"Due date set to {due.isoformat()}." if due else "Due date cleared."
-            return self._record(session, row, actor, "set_due", before, note, ())
+            return self._record(session, row, actor, UpdateKind.SET_DUE, before, note, ())
 
     def export_rows(self) -> list[RegisterRow]:
         return [RegisterRow.of(item) for item in self.items()]
@@ -375,18 +406,18 @@ class Register:
         session: Session,
         row: schema.RegisterItem,
         actor: str,
-        action: str,
+        kind: UpdateKind,
         before: dict[str, Any],
         note: str,
         links: Sequence[str],
     ) -> RegisterItemView:
         now = self._store.now()
         row.updated_at = now
-        session.add(_history(row, actor, now, note, links))
+        session.add(_history(row, actor, now, note, links, kind))
         session.flush()
         after = {**_audit(row), "note": note, "evidence": list(links)}
-        self._store.audit(session, actor, action, "register_item", row.id, before, after)
-        return _views(session, schema.RegisterItem.id == row.id)[0]
+        self._store.audit(session, actor, kind.value, "register_item", row.id, before, after)
+        return item_views(session, schema.RegisterItem.id == row.id)[0]
 
 
 def add_published_answers(store: Store, session: Session, inspection: schema.Inspection, actor: str) -> list[int]:
@@ -410,7 +441,9 @@ def add_published_answers(store: Store, session: Session, inspection: schema.Ins
         row = _new_item(store, finding, answer, inspection, actor)
         session.add(row)
         session.flush()
-        session.add(_history(row, actor, row.created_at, "Published answer added to the register.", ()))
+        session.add(
+            _history(row, actor, row.created_at, "Published answer added to the register.", (), UpdateKind.CREATE)
+        )
         store.audit(session, actor, "create", "register_item", row.id, None, _audit(row))
         created.append(row.id)
     return created
@@ -435,10 +468,17 @@ def _new_item(
 
 
 def _history(
-    row: schema.RegisterItem, actor: str, at: datetime, note: str, links: Sequence[str]
+    row: schema.RegisterItem, actor: str, at: datetime, note: str, links: Sequence[str], kind: UpdateKind
 ) -> schema.RegisterUpdate:
     return schema.RegisterUpdate(
-        item_id=row.id, at=at, actor=actor, status=row.status, rag=row.rag, note=note, evidence=list(links)
+        item_id=row.id,
+        at=at,
+        actor=actor,
+        status=row.status,
+        rag=row.rag,
+        note=note,
+        evidence=list(links),
+        kind=kind.value,
     )
 
 
@@ -449,9 +489,9 @@ def _open_row(session: Session, item_id: int) -> schema.RegisterItem:
     return row
 
 
-def _views(session: Session, *where: Any) -> list[RegisterItemView]:
+def item_views(session: Session, *where: Any) -> list[RegisterItemView]:
     rows = session.execute(
-        select(schema.RegisterItem, schema.Finding, schema.Inspection.title, schema.Draft.version)
+        select(schema.RegisterItem, schema.Finding, schema.Inspection, schema.Draft)
         .join(schema.Finding, schema.Finding.id == schema.RegisterItem.finding_id)
         .join(schema.Inspection, schema.Inspection.id == schema.RegisterItem.inspection_id)
         .join(schema.Draft, schema.Draft.id == schema.RegisterItem.draft_id)
@@ -459,7 +499,9 @@ def _views(session: Session, *where: Any) -> list[RegisterItemView]:
         .order_by(schema.RegisterItem.id)
     ).all()
     history = _history_of(session, [item.id for item, *_ in rows])
-    return [_view(item, finding, title, version, history.get(item.id, ())) for item, finding, title, version in rows]
+    return [
+        _view(item, finding, inspection, answer, history.get(item.id, ())) for item, finding, inspection, answer in rows
+    ]
 
 
 def _history_of(session: Session, item_ids: list[int]) -> dict[int, tuple[RegisterUpdateView, ...]]:
@@ -481,6 +523,7 @@ def _history_of(session: Session, item_ids: list[int]) -> dict[int, tuple[Regist
             rag=Rag(row.rag) if row.rag else None,
             note=row.note,
             evidence=tuple(row.evidence),
+            kind=UpdateKind(row.kind),
         )
         grouped.setdefault(row.item_id, []).append(view)
     return {item_id: tuple(views) for item_id, views in grouped.items()}
@@ -489,20 +532,24 @@ def _history_of(session: Session, item_ids: list[int]) -> dict[int, tuple[Regist
 def _view(
     item: schema.RegisterItem,
     finding: schema.Finding,
-    title: str,
-    version: int,
+    inspection: schema.Inspection,
+    answer: schema.Draft,
     history: tuple[RegisterUpdateView, ...],
 ) -> RegisterItemView:
+    view = FindingView.of(finding, latest_version=0)
     return RegisterItemView(
         id=item.id,
         finding_id=item.finding_id,
         inspection_id=item.inspection_id,
-        inspection_title=title,
-        finding_label=FindingView.of(finding, latest_version=0).label,
+        inspection_title=inspection.title,
+        force=inspection.force,
+        finding_label=view.label,
         finding_text=finding.text,
         due_text=finding.due,
-        draft_version=version,
+        draft_version=answer.version,
         answer_text=item.answer_text,
+        marking=Classification(answer.marking),
+        recommendation=view.to_finding(),
         owner=item.owner,
         due=item.due,
         status=RegisterStatus(item.status),

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import schema
@@ -140,19 +140,51 @@ class Reminders:
         return _claim_due(self._store, now or self._store.now(), instance_id, tz, not_before, lease)
 
     def mark_posted(self, reminder_id: int, now: datetime | None = None) -> None:
-        table = schema.Reminder.__table__
-        with self._store.transaction() as session:
-            session.execute(update(table).where(table.c.id == reminder_id).values(posted_at=now or self._store.now()))
+        mark_posted(self._store, schema.Reminder.__table__, reminder_id, now)
 
     def release(self, reminder_id: int) -> None:
         """Give a claimed slot back (posting failed) so the next sweep, on any instance, tries again."""
-        table = schema.Reminder.__table__
-        with self._store.transaction() as session:
-            session.execute(
-                update(table)
-                .where(table.c.id == reminder_id, table.c.posted_at.is_(None))
-                .values(claimed_by=None, claimed_at=None)
-            )
+        release(self._store, schema.Reminder.__table__, reminder_id)
+
+
+# ── exactly-once slots, for any table with claimed_by / claimed_at / posted_at and a unique key ─────────────
+
+
+def claim_slot(
+    session: Session,
+    table: Table,
+    key: dict[str, Any],
+    extra: dict[str, Any],
+    instance_id: str,
+    now: datetime,
+    lease: timedelta,
+) -> int | None:
+    """Claim the slot `key` (its unique key's columns → values) for `instance_id`; its id, or None if another
+    instance holds it. `extra`: the other columns a new slot row needs."""
+    values = {**key, **extra, "claimed_by": instance_id, "claimed_at": now}
+    won = insert_ignore(session, table, values, list(key))
+    where = and_(*(table.c[column] == value for column, value in key.items()))
+    if not won:
+        # Someone holds the slot. Take it over only if it was released, or claimed and never posted for
+        # longer than the lease (that instance died mid-post): at-least-once beats a silently lost reminder.
+        abandoned = or_(table.c.claimed_by.is_(None), table.c.claimed_at < now - lease)
+        retake = update(table).where(where, table.c.posted_at.is_(None), abandoned)
+        won = session.execute(retake.values(claimed_by=instance_id, claimed_at=now)).rowcount == 1  # type: ignore[attr-defined]
+    return session.scalar(select(table.c.id).where(where)) if won else None
+
+
+def mark_posted(store: Store, table: Table, slot_id: int, now: datetime | None = None) -> None:
+    with store.transaction() as session:
+        session.execute(update(table).where(table.c.id == slot_id).values(posted_at=now or store.now()))
+
+
+def release(store: Store, table: Table, slot_id: int) -> None:
+    with store.transaction() as session:
+        session.execute(
+            update(table)
+            .where(table.c.id == slot_id, table.c.posted_at.is_(None))
+            .values(claimed_by=None, claimed_at=None)
+        )
 
 
 def _claim_due(
@@ -197,24 +229,10 @@ def _claim(
     now: datetime,
     lease: timedelta,
 ) -> int | None:
-    table = schema.Reminder.__table__
-    key = (table.c.inspection_id == inspection_id) & (table.c.kind == slot.kind.value) & (table.c.due_on == slot.due_on)
-    values = {
-        "inspection_id": inspection_id,
-        "kind": slot.kind.value,
-        "due_on": slot.due_on,
-        "offset_days": slot.offset_days,
-        "claimed_by": instance_id,
-        "claimed_at": now,
-    }
-    won = insert_ignore(session, table, values, ["inspection_id", "kind", "due_on"])
-    if not won:
-        # Someone holds the slot. Take it over only if it was released, or claimed and never posted for
-        # longer than the lease (that instance died mid-post): at-least-once beats a silently lost reminder.
-        abandoned = or_(table.c.claimed_by.is_(None), table.c.claimed_at < now - lease)
-        retake = update(table).where(key, table.c.posted_at.is_(None), abandoned)
-        won = session.execute(retake.values(claimed_by=instance_id, claimed_at=now)).rowcount == 1  # type: ignore[attr-defined]
-    return session.scalar(select(table.c.id).where(key)) if won else None
+    key = {"inspection_id": inspection_id, "kind": slot.kind.value, "due_on": slot.due_on}
+    return claim_slot(
+        session, schema.Reminder.__table__, key, {"offset_days": slot.offset_days}, instance_id, now, lease
+    )
 
 
 def _to_post(

@@ -9,6 +9,8 @@
     repo.jobs          the durable drafting queue and uploaded reports
     repo.channels      each channel's classification ceiling
     repo.register      published answers monitored after publication, under `policy`
+    repo.register_reminders   exactly-once reminders to register items' owners
+    repo.answered      earlier approved answers a finding repeats
     repo.audit         the append-only audit log
 
 Every method is one transaction and returns plain views, so callers never hold a session.
@@ -19,6 +21,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.answered import Answered
 from tracker.audit import AuditLog
 from tracker.channels import CeilingPolicy, Channels
 from tracker.clock import Clock, utc_now
@@ -27,6 +30,7 @@ from tracker.findings import Drafts, Findings
 from tracker.inspections import Inspections
 from tracker.jobs import Jobs
 from tracker.register import Register
+from tracker.register_reminders import DEFAULT_DAYS_BEFORE, RegisterReminders
 from tracker.reminders import Reminders
 from tracker.review import ApprovalPolicy
 from tracker.reviews import Reviews
@@ -35,7 +39,11 @@ from tracker.store import Store
 
 class Repository:
     def __init__(
-        self, store: Store, policy: ApprovalPolicy | None = None, ceilings: CeilingPolicy | None = None
+        self,
+        store: Store,
+        policy: ApprovalPolicy | None = None,
+        ceilings: CeilingPolicy | None = None,
+        owner_reminder_days: int = DEFAULT_DAYS_BEFORE,
     ) -> None:
         self.store = store
         self.policy = policy or ApprovalPolicy()
@@ -49,6 +57,8 @@ class Repository:
         self.jobs = Jobs(store)
         self.channels = Channels(store, ceilings)
         self.register = Register(store, self.policy)
+        self.answered = Answered(store)
+        self.register_reminders = RegisterReminders(store, owner_reminder_days)
 
     @classmethod
     def connect(
@@ -57,9 +67,10 @@ class Repository:
         policy: ApprovalPolicy | None = None,
         clock: Clock = utc_now,
         ceilings: CeilingPolicy | None = None,
+        owner_reminder_days: int = DEFAULT_DAYS_BEFORE,
     ) -> Repository:
         """Open (and migrate to head) the database at a URL: the one-call set-up for the bot and the CLI."""
-        return cls(Store.connect(url_or_engine, clock), policy, ceilings)
+        return cls(Store.connect(url_or_engine, clock), policy, ceilings, owner_reminder_days)
 
     @property
     def sessions(self) -> sessionmaker[Session]:

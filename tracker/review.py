@@ -8,12 +8,16 @@
 A new version (the engine's redraft, a reviewer's edit, or a placeholder confirmed as written) always lands in
 `redrafted`. Approval needs N approvals by distinct people on the *latest* version, given since anyone last
 questioned it, and text with no `[CONFIRM: …]` left in it: nothing unconfirmed is ever final.
+
+Approval runs through the office's sign-off chain (`ApprovalPolicy.chain`: ordered stages, each with its approvers
+and count; by default one "Review" stage). The approvals on the latest version fill the stages in order, so the
+answer is approved only when the last stage signs, and a new version starts the chain again at the first stage.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -93,15 +97,31 @@ def current_approvers(state: ReviewState, reviews_on_latest: Iterable[Decided]) 
     The one rule behind the state machine's count, the draft card's "1 of 2 approvals" and the pack's
     "approved by", so what is shown can never differ from what is counted.
     """
+    return tuple(user for user, _ in _standing(state, reviews_on_latest))
+
+
+class DecidedAt(Decided, Protocol):
+    """A review with its time: what the stage lines on the card and in the pack need."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def current_signatures(state: ReviewState, reviews_on_latest: Iterable[DecidedAt]) -> tuple[Signature, ...]:
+    """`current_approvers` with when each one approved (their first approval of this round)."""
+    return tuple(Signature(user, at) for user, at in _standing(state, reviews_on_latest))
+
+
+def _standing(state: ReviewState, reviews: Iterable[Decided]) -> list[tuple[str, datetime | None]]:
     if state not in APPROVALS_STAND:
-        return ()
-    standing: list[str] = []
-    for review in reviews_on_latest:
+        return []
+    standing: dict[str, datetime | None] = {}
+    for review in reviews:
         if review.action == ReviewAction.APPROVE:
-            standing.append(review.reviewer)
+            standing.setdefault(review.reviewer, getattr(review, "created_at", None))
         else:  # a reopening withdrew what came before it; only approvals given since then count
             standing.clear()
-    return tuple(dict.fromkeys(standing))
+    return list(standing.items())
 
 
 @dataclass(frozen=True)
@@ -116,7 +136,10 @@ class ReviewSnapshot:
 
 
 def transition(snapshot: ReviewSnapshot, action: ReviewAction, required_approvals: int = 1) -> ReviewState:
-    """The state after `action`, or IllegalTransition saying why not and what to do instead."""
+    """The state after `action`, or IllegalTransition saying why not and what to do instead.
+
+    `required_approvals` is every approval the sign-off chain needs (`ApprovalPolicy.total_approvals`): the
+    answer is approved only when the last stage signs."""
     target = _TRANSITIONS.get((snapshot.state, action))
     if target is None:
         raise IllegalTransition(_refusal(snapshot, action))
@@ -174,23 +197,119 @@ _OFFICE_PHRASES = {
 }
 
 
+DEFAULT_STAGE = "Review"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the sign-off chain: who may sign it and how many of them must.
+
+    `approvers` are Slack user ids (U…) or user-group ids (S…); empty means any reviewer under the policy.
+    """
+
+    name: str
+    approvers: frozenset[str] = frozenset()
+    required: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a sign-off stage needs a name")
+        if self.required < 1:
+            raise ValueError(f"stage {self.name!r} must require at least 1 approval")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One standing approval: who, and when they gave it."""
+
+    user: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StageSignature:
+    """Where one stage stands on the latest version: its name, who signed it and when."""
+
+    name: str
+    required: int
+    signers: tuple[Signature, ...] = ()
+
+    @property
+    def signed(self) -> bool:
+        return len(self.signers) >= self.required
+
+
+def stage_signatures(chain: Sequence[Stage], approvals: Sequence[Signature | str]) -> tuple[StageSignature, ...]:
+    """The standing approvals, in the order given, filling the stages in order: stage i is signed once it has
+    its `required` signers. The one reading of the approvals behind the count, the card and the pack."""
+    signatures = [a if isinstance(a, Signature) else Signature(a) for a in approvals]
+    out, taken = [], 0
+    for stage in chain:
+        signers = tuple(signatures[taken : taken + stage.required])
+        taken += len(signers)
+        out.append(StageSignature(stage.name, stage.required, signers))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ApprovalPolicy:
-    """Who may approve. An empty reviewer set means any person in the channel may (never the bot itself)."""
+    """Who may approve, and in what stages. An empty reviewer set means any person in the channel may (never the
+    bot itself). Without `stages` the chain is one stage ("Review") of `required_approvals` reviewers.
+
+    `reviewers` always holds everyone a stage names as well (folded in on construction), so the office's other
+    reviewer-only actions (comments, the pack, reopening, confirming) are open to every signatory.
+    """
 
     reviewers: frozenset[str] = frozenset()
     drafter_may_approve: bool = True
     required_approvals: int = 1
+    stages: tuple[Stage, ...] = ()
 
     def __post_init__(self) -> None:
         if self.required_approvals < 1:
             raise ValueError("required_approvals must be at least 1")
+        names = [stage.name.casefold() for stage in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError("each sign-off stage needs its own name")
+        named = frozenset().union(*(stage.approvers for stage in self.stages))
+        if named - self.reviewers:  # frozen: set once here, so the reviewer set is the union everywhere
+            object.__setattr__(self, "reviewers", self.reviewers | named)
 
     @classmethod
     def of(
-        cls, reviewers: Iterable[str] = (), drafter_may_approve: bool = True, required_approvals: int = 1
+        cls,
+        reviewers: Iterable[str] = (),
+        drafter_may_approve: bool = True,
+        required_approvals: int = 1,
+        stages: Iterable[Stage] = (),
     ) -> ApprovalPolicy:
-        return cls(frozenset(r.strip() for r in reviewers if r.strip()), drafter_may_approve, required_approvals)
+        cleaned = frozenset(r.strip() for r in reviewers if r.strip())
+        return cls(cleaned, drafter_may_approve, required_approvals, tuple(stages))
+
+    @property
+    def chain(self) -> tuple[Stage, ...]:
+        """The stages in order: the configured ones, or the single reviewer stage every office starts with."""
+        return self.stages or (Stage(DEFAULT_STAGE, frozenset(), self.required_approvals),)
+
+    @property
+    def total_approvals(self) -> int:
+        """Approvals by distinct people the whole chain needs: the answer is final after the last stage."""
+        return sum(stage.required for stage in self.chain)
+
+    @property
+    def staged(self) -> bool:
+        return len(self.chain) > 1
+
+    def stage_to_sign(self, signed: Sequence[str]) -> Stage:
+        """The stage the next approval signs, given who has already signed (in order); the last when all are."""
+        progress = stage_signatures(self.chain, signed)
+        return next((self.chain[i] for i, s in enumerate(progress) if not s.signed), self.chain[-1])
+
+    def stage_signed_by(self, user: str, signed: Sequence[str]) -> Stage | None:
+        for stage, progress in zip(self.chain, stage_signatures(self.chain, signed), strict=True):
+            if any(s.user == user for s in progress.signers):
+                return stage
+        return None
 
     def is_reviewer(self, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
         if not user or user == BOT_AUTHOR:
@@ -210,19 +329,45 @@ class ApprovalPolicy:
         groups: Iterable[str] = (),
         draft_author: str | None = None,
         requester: str | None = None,
+        *,
+        signed: Sequence[str] = (),
     ) -> tuple[bool, str]:
-        """`draft_author`: who is responsible for the latest version; `requester`: who asked for the finding.
+        """`draft_author`: who is responsible for the latest version; `requester`: who asked for the finding;
+        `signed`: who has already approved it, in order (which says the stage this approval would sign).
 
-        Without `drafter_may_approve`, neither may approve: the person who asked for an answer never approves
-        any version of it, however many times someone else redrafts it (four eyes).
+        Without `drafter_may_approve`, neither may sign any stage: the person who asked for an answer never
+        approves any version of it, however many times someone else redrafts it (four eyes). Nobody signs two
+        stages of one version.
         """
-        allowed, reason = self.is_reviewer(user, groups)
+        groups = tuple(groups)
+        stage = self.stage_to_sign(signed)
+        if user and user in signed:  # said before eligibility: "you signed already" is the reason that helps
+            return False, self._signed_already(user, stage, signed)
+        allowed, reason = self._may_sign(stage, user, groups)
         if allowed and not self.drafter_may_approve:
             if requester and requester == user:
                 return False, "You asked for this answer; someone else must approve any version of it."
             if draft_author == user:
                 return False, "You wrote or requested this version; someone else must approve it."
         return allowed, reason
+
+    def _may_sign(self, stage: Stage, user: str, groups: tuple[str, ...]) -> tuple[bool, str]:
+        """Whether `user` is one of the people `stage` names (or, naming none, a reviewer at all)."""
+        if not stage.approvers or not user or user == BOT_AUTHOR:
+            allowed, reason = self.is_reviewer(user, groups)
+            return allowed, (reason if allowed or not self.staged else f"{stage.name} signs next. {reason}")
+        if user in stage.approvers:
+            return True, f"You sign as {stage.name}."
+        if matched := sorted(stage.approvers.intersection(groups)):
+            return True, f"You sign as {stage.name} (in {person(matched[0])})."
+        named = people(sorted(stage.approvers))
+        return False, f"This answer waits for {stage.name} to sign, which only {named} can do; ask one of them."
+
+    def _signed_already(self, user: str, stage: Stage, signed: Sequence[str]) -> str:
+        earlier = self.stage_signed_by(user, signed)
+        if earlier is not None and earlier != stage:
+            return f"You signed as {earlier.name}; {stage.name} must be someone else."
+        return f"You have already signed as {stage.name}; someone else must give the next approval."
 
     def may(self, action: OfficeAction, user: str, groups: Iterable[str] = ()) -> tuple[bool, str]:
         """Whether `user` may take an office action (comments, the final pack, attach, any `done` step):
@@ -264,17 +409,7 @@ def check_allowed(
     `unconfirmed`: the `[CONFIRM: …]` markers left in the latest version's text; `marker`: the one to confirm.
     """
     if action is ReviewAction.APPROVE:
-        allowed, reason = policy.can_approve(reviewer, groups, drafter, requester)
-        if not allowed:
-            raise NotAllowed(reason)
-        if unconfirmed:
-            raise Unconfirmed(snapshot.version, unconfirmed)
-        if reviewer in snapshot.approvers:
-            missing = policy.required_approvals - len(snapshot.approvers)
-            raise IllegalTransition(
-                f"You have already approved v{snapshot.version}; it needs {missing} more approval"
-                f"{'s' if missing != 1 else ''} from someone else."
-            )
+        _check_approve(policy, reviewer, groups, drafter, snapshot, unconfirmed, requester)
     elif action is ReviewAction.REOPEN:
         allowed, reason = policy.can_reopen(reviewer, groups)
         if not allowed:
@@ -285,6 +420,32 @@ def check_allowed(
         raise InvalidInput("The edited answer is empty; type the full text you want to keep.")
     elif action is ReviewAction.CONFIRM:
         _check_confirm(policy, reviewer, groups, comment, marker, unconfirmed)
+
+
+def _check_approve(
+    policy: ApprovalPolicy,
+    reviewer: str,
+    groups: tuple[str, ...],
+    drafter: str | None,
+    snapshot: ReviewSnapshot,
+    unconfirmed: tuple[str, ...],
+    requester: str | None,
+) -> None:
+    signed = snapshot.approvers
+    stage = policy.stage_to_sign(signed)
+    if reviewer in signed and policy.stage_signed_by(reviewer, signed) == stage:
+        # A second click by the same person on the same stage: the state, not the policy, refuses it.
+        missing = policy.total_approvals - len(signed)
+        as_stage = f" as {stage.name}" if policy.staged else ""
+        raise IllegalTransition(
+            f"You have already approved v{snapshot.version}{as_stage}; it needs {missing} more approval"
+            f"{'s' if missing != 1 else ''} from someone else."
+        )
+    allowed, reason = policy.can_approve(reviewer, groups, drafter, requester, signed=signed)
+    if not allowed:
+        raise NotAllowed(reason)
+    if unconfirmed:
+        raise Unconfirmed(snapshot.version, unconfirmed)
 
 
 def _check_confirm(

@@ -8,7 +8,7 @@ commits second (a ConcurrentChange, "refresh and try again"). Who may decide is 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,9 +60,11 @@ class Reviews:
         expected_version: int | None = None,
         new_text: str | None = None,
         marker: str | None = None,
+        reuse_of: int | None = None,
     ) -> ReviewOutcome:
         """Apply one reviewer's click. `expected_version` is the draft version the reviewer was shown;
-        `marker` is the `[CONFIRM: …]` a CONFIRM vouches for (its note is the `comment`).
+        `marker` is the `[CONFIRM: …]` a CONFIRM vouches for (its note is the `comment`); `reuse_of`, with EDIT,
+        is another finding whose approved answer becomes this one's next version (text, sources, plan, marking).
 
         Raises IllegalTransition (state forbids it), NotAllowed (policy), ConcurrentChange (someone else got
         there first), InvalidInput (missing comment or text) or NotFound; nothing is stored when it raises.
@@ -72,8 +74,14 @@ class Reviews:
             raise InvalidInput(
                 f"{act.value!r} is not a reviewer's action; use approve, request_changes, edit, confirm or reopen."
             )
+        if reuse_of is not None and act is not ReviewAction.EDIT:
+            raise InvalidInput(
+                f"Reusing an earlier answer makes a new version: it goes with edit, not with {act.value}."
+            )
         decision = _Decision(reviewer, tuple(groups), act, (comment or "").strip() or None, new_text, marker)
         with self._store.transaction() as session:
+            if reuse_of is not None:
+                decision = _reusing(session, finding_id, reuse_of, decision)
             return self._record(session, finding_id, decision, expected_version)
 
     def _record(
@@ -84,7 +92,7 @@ class Reviews:
         check_expected(latest, expected_version)
         snapshot = snapshot_of(session, finding, latest)
         action, reviewer = decision.action, decision.reviewer
-        new_state = transition(snapshot, action, self.policy.required_approvals)
+        new_state = transition(snapshot, action, self.policy.total_approvals)
         assert latest is not None  # transition() refuses every reviewer action before the first draft
         drafter = drafter_of(latest.author, latest.requested_by)
         unconfirmed = tuple(placeholders_in(latest.text))
@@ -103,9 +111,11 @@ class Reviews:
         )
         target = latest
         if action in (ReviewAction.EDIT, ReviewAction.CONFIRM):
-            edited = _new_version(latest, decision)
-            # A reviewer's words go with the version as its instruction; a confirmation's note only in the review.
-            instruction = decision.comment if action is ReviewAction.EDIT else None
+            edited = decision.reused.draft if decision.reused else _new_version(latest, decision)
+            # A reviewer's words go with the version as its instruction; a confirmation's note only in the review,
+            # and so a reuse's sentence, which is no instruction to follow (it is on the version's notes).
+            plain_edit = action is ReviewAction.EDIT and decision.reused is None
+            instruction = decision.comment if plain_edit else None
             target = store_version(self._store, session, finding, latest, edited, reviewer, instruction, None)
         now = self._store.now()
         session.add(
@@ -127,6 +137,8 @@ class Reviews:
         after["comment"] = decision.comment
         if action is ReviewAction.CONFIRM:
             after["confirmed"] = decision.marker
+        if decision.reused is not None:
+            after["reused_from"] = {"finding_id": decision.reused.finding_id, "version": decision.reused.version}
         if action is ReviewAction.APPROVE and snapshot.state is ReviewState.REOPENED:
             after["undid_reopen"] = True
         self._store.audit(
@@ -157,6 +169,63 @@ class _Decision:
     comment: str | None
     new_text: str | None
     marker: str | None
+    reused: _Reused | None = None
+
+
+@dataclass(frozen=True)
+class _Reused:
+    """Another finding's approved answer, taken as this one's next version."""
+
+    finding_id: int
+    version: int
+    draft: NewDraft
+
+
+def _reusing(session: Session, finding_id: int, earlier_id: int, decision: _Decision) -> _Decision:
+    """The decision with the earlier approved answer as its new text; InvalidInput if it cannot be reused."""
+    if earlier_id == finding_id:
+        raise InvalidInput("An answer cannot reuse itself; choose the earlier finding's answer.")
+    earlier = get_row(session, schema.Finding, earlier_id, "finding")
+    source = latest_draft_row(session, earlier_id)
+    label = FindingView.of(earlier, latest_version=source.version if source else 0).label
+    title = _inspection_title(session, earlier)
+    if earlier.state != ReviewState.APPROVED.value or source is None:
+        state = ReviewState(earlier.state).label
+        raise InvalidInput(
+            f"The answer to {label} of {title} is no longer approved (it is {state}); reuse it once it is "
+            "approved again, or edit this answer yourself."
+        )
+    if left := placeholders_in(source.text):
+        raise InvalidInput(
+            f"The approved answer to {label} of {title} (v{source.version}) still holds {'; '.join(left)}; "
+            "confirm it there first, or edit this answer yourself."
+        )
+    latest = latest_draft_row(session, finding_id)
+    if latest is not None and Classification(source.marking).level > Classification(latest.marking).level:
+        raise InvalidInput(
+            f"The answer to {label} of {title} is marked {source.marking}, above this answer's {latest.marking}; "
+            "reusing it here could show it where that marking is not cleared. Copy it by hand in a channel "
+            "cleared for it."
+        )
+    sentence = f"Reused the approved answer to {label} of {title} (v{source.version})."
+    draft = NewDraft(
+        text=source.text,
+        engine=EDIT_ENGINE,
+        sources=source.sources,
+        placeholders=[],
+        notes=[sentence],
+        rationale=f"{sentence} By {decision.reviewer}.",
+        plan=source.plan,
+        marking=Classification(source.marking),
+    )
+    return replace(decision, comment=sentence, new_text=source.text, reused=_Reused(earlier_id, source.version, draft))
+
+
+def _inspection_title(session: Session, finding: schema.Finding) -> str:
+    if finding.inspection_id is None:
+        return "a pasted recommendation"
+    inspection = session.get(schema.Inspection, finding.inspection_id)
+    return inspection.title if inspection else f"inspection #{finding.inspection_id}"
 
 
 def _new_version(latest: schema.Draft, decision: _Decision) -> NewDraft:

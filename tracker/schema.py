@@ -335,6 +335,9 @@ REGISTER_STATUSES = (
     "not_accepted",
 )
 RAG_RATINGS = ("red", "amber", "green")
+#: What made a history entry: only a person's `update` is the force's reported position (indexed as evidence).
+REGISTER_UPDATE_KINDS = ("create", "update", "assign", "set_due")
+OWNER_REMINDER_KINDS = ("due_soon", "overdue")
 
 
 class RegisterItem(Base):
@@ -360,7 +363,7 @@ class RegisterItem(Base):
     due: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     rag: Mapped[str | None] = mapped_column(String(8))
-    #: Why it was superseded or not accepted (the note of the update that said so).
+    #: Why monitoring ended: closed, superseded or not accepted (the note of the update that said so).
     reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -372,9 +375,14 @@ class RegisterItem(Base):
 
 
 class RegisterUpdate(Base):
-    """One dated entry in an item's history: who, when, the status and RAG after it, the note and the evidence."""
+    """One dated entry in an item's history: who, when, the status and RAG after it, the note and the evidence.
+
+    Append-only (revision 0007): the database refuses UPDATE and DELETE, as it does for the audit log, because
+    the history is what the scrutiny board is shown.
+    """
 
     __tablename__ = "register_updates"
+    __table_args__ = (CheckConstraint(_in("kind", REGISTER_UPDATE_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("register_items.id"), index=True)
@@ -384,3 +392,27 @@ class RegisterUpdate(Base):
     rag: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[str]]
+    kind: Mapped[str] = mapped_column(String(16), server_default="update")
+
+
+class RegisterReminder(Base):
+    """One owner reminder for one item's due date (revision 0007): due soon, or overdue.
+
+    Unique on (item, kind, due date): each fires once across restarts and instances; a due date set again by
+    hand is a new date, so it gets its own reminders.
+    """
+
+    __tablename__ = "register_reminders"
+    __table_args__ = (
+        CheckConstraint(_in("kind", OWNER_REMINDER_KINDS), name="kind"),
+        UniqueConstraint("item_id", "kind", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("register_items.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The item's due date the reminder is about (not the day it fires).
+    due_on: Mapped[date] = mapped_column(Date)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from bot.cli.console import CLI_ACTOR, EXIT_NOT_FOUND, cli_errors, console, core, fail
+from bot.cli.console import CLI_ACTOR, EXIT_INPUT, EXIT_NOT_FOUND, cli_errors, console, core, fail
 from bot.cli.layout import Field, Records, print_path
 
 # The store loads on first use: `responder --help` should not pay for SQLAlchemy and Alembic.
@@ -139,9 +140,53 @@ def update(
 ) -> None:
     """Record progress on an item: a note, and optionally a new status, a RAG rating and evidence links."""
     with register_errors():
-        item = register().update(item_id, by, status=status, rag=rag, note=note, evidence=evidence or ())
-    rag_text = f", RAG {item.rag.value}" if item.rag else ""
-    console.print(f"Register item [bold]{item.id}[/] ({item.finding_label}): {item.status.label}{rag_text}.")
+        result = core().desk.record_progress(item_id, by, status=status, rag=rag, note=note, evidence=evidence or ())
+    console.print(escape(result.message))
+
+
+@register_app.command("assign")
+def assign(
+    item_id: Annotated[int, typer.Argument(help="Register item id (from `responder register`)")],
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="USER", help="The force lead who owns it (a Slack user id)")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Leave the item without an owner")] = False,
+    by: Annotated[str, typer.Option("--by", metavar="USER", help="Who is assigning it (a Slack user id)")] = CLI_ACTOR,
+) -> None:
+    """Give an item its owner: they are reminded before it is due and when it is overdue."""
+    if (owner is None) == (not clear):
+        raise fail("Give --owner USER, or --clear to leave the item without an owner.", EXIT_INPUT)
+    with register_errors():
+        item = register().assign(item_id, None if clear else owner, by)
+    console.print(f"Register item [bold]{item.id}[/] ({item.finding_label}): owner {item.owner or 'none'}.")
+
+
+@register_app.command("due")
+def set_due(
+    item_id: Annotated[int, typer.Argument(help="Register item id (from `responder register`)")],
+    due: Annotated[str | None, typer.Argument(metavar="[DATE]", help="The due date, e.g. 2026-03-31")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear the due date")] = False,
+    by: Annotated[str, typer.Option("--by", metavar="USER", help="Who is setting it (a Slack user id)")] = CLI_ACTOR,
+) -> None:
+    """Set an item's due date by hand: for a timescale the finding did not state as a date."""
+    from retrieval.dates import format_date, read_date
+
+    if (due is None) == (not clear):
+        raise fail("Give the due date (e.g. 2026-03-31), or --clear.", EXIT_INPUT)
+    day = None if clear else (read_date(due or "") or _iso_date(due or ""))
+    if not clear and day is None:
+        raise fail(f"{due!r} is not a date; write it as 2026-03-31 or 31 March 2026.", EXIT_INPUT)
+    with register_errors():
+        item = register().set_due(item_id, day, by)
+    shown = format_date(item.due) if item.due else "not set"
+    console.print(f"Register item [bold]{item.id}[/] ({item.finding_label}): due {shown}.")
+
+
+def _iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 @register_app.command("export")

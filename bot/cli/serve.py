@@ -15,6 +15,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.composition import Backends, Core
+    from bot.services.inspection_desk import InspectionDesk
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def run_serve(http: bool, port: int, host: str) -> None:
     bot.deps.sweeper.start()  # deadline reminders, exactly once across instances
     if not settings.reviewers:
         err.print("[yellow]No RESPONDER_REVIEWERS configured: anyone in the channel may approve answers.[/]")
-    threading.Thread(target=_warm_up, args=(core.backends,), name="warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(core.backends, core.desk), name="warm-up", daemon=True).start()
     signal.signal(signal.SIGTERM, _interrupt)  # a container stop shuts down like Ctrl-C, running the cleanup
     try:
         if http:
@@ -134,8 +135,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _warm_up(backends: Backends) -> None:
-    """Load the index and the chat model now, so the first request does not wait for them."""
+def _warm_up(backends: Backends, desk: InspectionDesk) -> None:
+    """Load the index and the chat model now, so the first request does not wait for them; then index any
+    register update a failure (or a crash) left out of the library."""
     from bot.services.errors import is_expected
     from retrieval.faults import IndexUnavailable
 
@@ -143,6 +145,12 @@ def _warm_up(backends: Backends) -> None:
         _ = backends.drafter
     except IndexUnavailable:
         log.debug("the index is unreadable; said so at start-up")
+        return
     except Exception as error:
         trace = error if not is_expected(error) else None
         log.warning("The drafting engine could not be loaded (%s); drafts will say so in Slack.", error, exc_info=trace)
+    try:
+        # Register updates whose indexing failed (or was interrupted) become evidence now; the rest are no-ops.
+        log.info("%d register item(s) indexed as the force's latest position", desk.index_register())
+    except Exception:
+        log.warning("Indexing the register's updates failed; they are tried again at the next start", exc_info=True)

@@ -25,7 +25,7 @@ from bot.services.draft_workers import DraftWorkers
 from bot.services.errors import describe_error, is_expected
 from bot.services.poster import SlackPoster, slack_error
 from bot.slack.ui.common import ButtonRef, MessagePayload, error_message, notice, progress_message, refusal_text
-from bot.slack.ui.draft_card import DraftCard, draft_message, drafting_placeholder
+from bot.slack.ui.draft_card import DraftCard, Linker, draft_message, drafting_placeholder
 from bot.slack.ui.report import writing_placeholder
 from drafting.chain import Drafter
 from drafting.models import DraftRequest
@@ -76,6 +76,8 @@ class DraftQueue:
         self.metrics = metrics
         self.stream_interval = stream_interval
         self.monotonic = monotonic
+        #: Links a card gives to other answers' messages (set by the composition root; None: no links).
+        self.link: Linker | None = None
         self._drafter_factory = drafter
         self._drafter_lock = threading.Lock()
         self._card_locks: dict[int, threading.Lock] = {}
@@ -313,7 +315,7 @@ class DraftQueue:
             card = self.show(job.finding_id, job.channel, job.message_ts, seconds=seconds, upload_to=job.thread_ts)
             return card, job.message_ts
         with self._lock_for(job.finding_id):
-            card = load_card(self.store, job.finding_id, seconds=seconds)
+            card = load_card(self.store, job.finding_id, seconds=seconds, link=self.link)
             if card is None:
                 raise RuntimeError(f"finding {job.finding_id} has no draft to show")
             payload = draft_message(card)
@@ -398,7 +400,7 @@ class DraftQueue:
         Returns the card shown (None before the first draft), so a caller need not read it again.
         """
         with self._lock_for(finding_id):
-            card = load_card(self.store, finding_id, seconds=seconds, busy=busy)
+            card = load_card(self.store, finding_id, seconds=seconds, busy=busy, link=self.link)
             if card is None:
                 return None
             payload = draft_message(card)

@@ -3,6 +3,8 @@
 Each viewer sees their own "Awaiting my review": the drafts they may approve under the approval policy (a
 configured reviewer or a member of a reviewer group, or anyone when none is configured; never their own
 requested draft when self-approval is off) that they have not approved yet, each linked to its message.
+Once anything is in the recommendation register, it also shows each inspection's open / overdue / closed items
+and "Assigned to you": the viewer's live items with their due dates and Add update.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from slack_sdk.errors import SlackApiError
 
 from bot.services.inspection_desk import InspectionDesk
 from bot.services.permalinks import Permalinks
 from bot.services.poster import SlackPoster
+from bot.services.register_desk import assigned_to, inspection_counts
 from bot.services.reviewers import ReviewerDirectory
 from bot.slack.ui.home import AwaitingDraft, HomeRow, home_view
+from bot.slack.ui.register import AssignedItem, InspectionCounts
 from tracker.errors import TrackerError
+from tracker.register import RegisterItemView
 from tracker.review import (
     ReviewAction,
     ReviewSnapshot,
@@ -42,6 +48,18 @@ class Reviewable:
     approvers: tuple[str, ...]
     drafter: str | None
     requester: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterSnapshot:
+    """The register as one refresh read it: every item (for each viewer's own) and the counts (for everyone)."""
+
+    items: tuple[RegisterItemView, ...] = ()
+    counts: tuple[InspectionCounts, ...] = ()
+
+    def assigned(self, user: str, today: date) -> list[AssignedItem] | None:
+        """The viewer's live items; None while the register is empty (App Home leaves the section out)."""
+        return assigned_to(user, self.items, today) if self.items else None
 
 
 def approvable(state: ReviewState) -> bool:
@@ -115,11 +133,14 @@ class HomeTab:
         policy = self.desk.repo.policy
         if not reviewable:
             return []
-        groups = self.reviewers.groups_of(user) if self.reviewers and user not in policy.reviewers else ()
+        # A named reviewer needs no group lookup, unless a later stage of the chain is signed by a group.
+        named = user in policy.reviewers and len(policy.chain) == 1
+        groups = self.reviewers.groups_of(user) if self.reviewers and not named else ()
         return [
             item.draft
             for item in reviewable
-            if user not in item.approvers and policy.can_approve(user, groups, item.drafter, item.requester)[0]
+            if user not in item.approvers
+            and policy.can_approve(user, groups, item.drafter, item.requester, signed=item.approvers)[0]
         ]
 
     def publish(self, user: str) -> None:
@@ -127,7 +148,7 @@ class HomeTab:
         with self._lock:
             rows = self.rows()
             self._viewers.add(user)
-            self._publish_to(user, rows, self.reviewable(rows), only_if_changed=False)
+            self._publish_to(user, rows, self.reviewable(rows), only_if_changed=False, register=self.register())
 
     def refresh(self, only_if_changed: bool = False) -> int:
         """Re-publish for every known viewer; with `only_if_changed`, only to those whose dashboard moved."""
@@ -138,7 +159,15 @@ class HomeTab:
                 return 0
             rows = self.rows()
             reviewable = self.reviewable(rows)
-            return sum(self._publish_to(user, rows, reviewable, only_if_changed) for user in sorted(self._viewers))
+            register = self.register()
+            return sum(
+                self._publish_to(user, rows, reviewable, only_if_changed, register) for user in sorted(self._viewers)
+            )
+
+    def register(self) -> RegisterSnapshot:
+        """Read once per refresh, for every viewer: a register of a few hundred items is one query."""
+        items = tuple(self.desk.repo.register.items())
+        return RegisterSnapshot(items, tuple(inspection_counts(items, self.desk.today())))
 
     def refresh_quietly(self) -> None:
         """After a change elsewhere: the dashboard is a convenience, so a failure here is only logged."""
@@ -148,22 +177,38 @@ class HomeTab:
             log.exception("App Home refresh failed")
 
     def _publish_to(
-        self, user: str, rows: list[HomeRow], reviewable: Sequence[Reviewable], only_if_changed: bool
+        self,
+        user: str,
+        rows: list[HomeRow],
+        reviewable: Sequence[Reviewable],
+        only_if_changed: bool,
+        register: RegisterSnapshot,
     ) -> bool:
         awaiting = self.awaiting(user, reviewable)
+        assigned = register.assigned(user, self.desk.today())
         data = {
             "rows": [row.model_dump(mode="json") for row in rows],
             "awaiting": [item.model_dump(mode="json") for item in awaiting],
+            "counts": [row.model_dump(mode="json") for row in register.counts],
+            "assigned": None if assigned is None else [item.model_dump(mode="json") for item in assigned],
         }
         fingerprint = json.dumps(data, sort_keys=True)
         if only_if_changed and fingerprint == self._fingerprints.get(user):
             return False
         self._fingerprints[user] = fingerprint
-        return self._send(user, rows, awaiting)
+        return self._send(user, rows, awaiting, register.counts, assigned)
 
-    def _send(self, user: str, rows: list[HomeRow], awaiting: list[AwaitingDraft]) -> bool:
+    def _send(
+        self,
+        user: str,
+        rows: list[HomeRow],
+        awaiting: list[AwaitingDraft],
+        counts: Sequence[InspectionCounts],
+        assigned: list[AssignedItem] | None,
+    ) -> bool:
+        view = home_view(rows, self.desk.clock(), awaiting, register=counts, assigned=assigned)
         try:
-            self.poster.publish_home(user, home_view(rows, self.desk.clock(), awaiting))
+            self.poster.publish_home(user, view)
         except SlackApiError as error:
             log.warning("views.publish for %s failed: %s", user, error.response.get("error"))
             return False

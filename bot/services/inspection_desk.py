@@ -21,8 +21,17 @@ from tracker.deadlines import DEFAULT_CC_DAYS, DEFAULT_REMINDER_DAYS, RECIPIENT_
 from tracker.errors import NotAllowed
 from tracker.findings import AttachResult, ReportThread
 from tracker.learning import LearnResult, PackIndex, learn_from_published
-from tracker.pack_assembly import ExportedPack, PackLetter, PackStyle, check_complete, export_pack
+from tracker.pack_assembly import (
+    ExportedPack,
+    PackLetter,
+    PackStyle,
+    check_complete,
+    export_pack,
+    waiting_stages,
+)
 from tracker.people import people
+from tracker.register import RegisterItemView
+from tracker.register_evidence import index_positions
 from tracker.repository import Repository
 from tracker.review import BOT_AUTHOR, OfficeAction
 from tracker.views import AnswerView, InspectionComments, InspectionSummary, InspectionView
@@ -95,6 +104,28 @@ class DoneResult(_Result):
             text += f" Still to send to: {', '.join(pending)}."
         else:
             text += f" Next: {view.next_step}."
+        return text
+
+
+class ProgressResult(_Result):
+    """A register update as stored, and whether its note is indexed as evidence yet."""
+
+    item: RegisterItemView
+    indexed: bool = False
+    index_error: str | None = None
+
+    @property
+    def message(self) -> str:
+        item = self.item
+        rag = f", RAG {item.rag.value}" if item.rag else ""
+        text = f"Register item {item.id} ({item.finding_label}, “{item.inspection_title}”): {item.status.label}{rag}."
+        if self.indexed:
+            text += " Its note is now the force's latest position on this matter for new drafts."
+        elif self.index_error:
+            text += (
+                f" The update is saved, but adding it to the library failed ({self.index_error}); it is added "
+                "when Responder next starts."
+            )
         return text
 
 
@@ -221,6 +252,40 @@ class InspectionDesk:
             return result.model_copy(update={"learn_error": type(error).__name__})
         return result.model_copy(update={"learned": learned})
 
+    def record_progress(
+        self,
+        item_id: int,
+        actor: str,
+        status: str | None = None,
+        rag: str | None = None,
+        note: str = "",
+        evidence: Sequence[str] = (),
+    ) -> ProgressResult:
+        """A register update, then its note indexed as the force's latest position on the matter (so the next
+        draft on it cites it). The update is stored first; an index failure keeps it and says so, and the next
+        start indexes it (`index_register`)."""
+        item = self.repo.register.update(item_id, actor, status=status, rag=rag, note=note, evidence=evidence)
+        if self._index is None:
+            return ProgressResult(item=item)
+        error = self.index_progress(item.id)
+        return ProgressResult(item=item, indexed=error is None, index_error=error)
+
+    def index_progress(self, item_id: int) -> str | None:
+        """The item's latest update indexed as the force's position; what went wrong (kept for the next start),
+        or None."""
+        if self._index is None:
+            return None
+        try:
+            index_positions(self.repo.register, self._index(), [item_id])
+        except Exception as error:
+            log.exception("Indexing register item %s failed; it is indexed again at the next start", item_id)
+            return type(error).__name__
+        return None
+
+    def index_register(self) -> int:
+        """Every register item's latest position indexed (idempotent): what a failed or missed indexing left."""
+        return index_positions(self.repo.register, self._index()) if self._index is not None else 0
+
     def remind(self, inspection_id: int, days: str | Sequence[int], actor: str) -> InspectionView:
         return self.repo.inspections.set_reminder_days(inspection_id, parse_days(days), actor)
 
@@ -246,4 +311,5 @@ class InspectionDesk:
         if not watermark:
             letter = PackLetter(pcc_name=self.pcc_name, cc_waiver=cc_waiver)
             comments = self.repo.inspections.comments(inspection.id)
-            check_complete(inspection, self.repo.findings.answers(inspection.id), letter, comments)
+            answers = self.repo.findings.answers(inspection.id)
+            check_complete(inspection, answers, letter, comments, waiting_stages(self.repo, answers))

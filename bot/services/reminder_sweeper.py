@@ -1,4 +1,5 @@
-"""The reminder sweeper: once a minute, claim due reminder slots and post each to its inspection's channel.
+"""The reminder sweeper: once a minute, claim due reminder slots and post each to its inspection's channel, and
+claim register items' owner reminders (due soon, overdue) and send each to its owner by direct message.
 
 Each sweep also forgets Slack delivery keys older than Slack's retry window, so that table stays small.
 
@@ -20,9 +21,11 @@ from datetime import time
 
 from bot.metrics import Metrics
 from bot.services.poster import SlackPoster
+from bot.slack.ui.register import owner_reminder_message
 from bot.slack.ui.reminders import reminder_message
 from tracker.clock import Clock, utc_now
 from tracker.events import EVENT_RETENTION
+from tracker.register_reminders import OwnerReminder
 from tracker.reminders import DEFAULT_NOT_BEFORE, ReminderToPost
 from tracker.repository import Repository
 
@@ -60,10 +63,11 @@ class ReminderSweeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def sweep_once(self) -> list[ReminderToPost]:
-        """Claim what is due now and post it; returns the reminders this call posted."""
+    def sweep_once(self) -> list[ReminderToPost | OwnerReminder]:
+        """Claim what is due now and post it; returns the reminders this call posted (deadlines, then owners')."""
         claimed = self.store.reminders.claim_due(self.instance_id, self.clock(), not_before=self.not_before)
-        posted = [reminder for reminder in claimed if self._post(reminder)]
+        posted: list[ReminderToPost | OwnerReminder] = [reminder for reminder in claimed if self._post(reminder)]
+        posted += self._sweep_owners()
         self.store.events.prune(self.clock() - EVENT_RETENTION)
         if self.after_sweep is not None:
             try:
@@ -87,6 +91,25 @@ class ReminderSweeper:
             self.store.reminders.release(reminder.reminder_id)
             return False
         self.store.reminders.mark_posted(reminder.reminder_id, self.clock())
+        if self.metrics is not None:
+            self.metrics.reminders_sent.labels(str(reminder.kind)).inc()
+        return True
+
+    def _sweep_owners(self) -> list[OwnerReminder]:
+        owners = self.store.register_reminders
+        claimed = owners.claim_due(self.instance_id, self.clock(), not_before=self.not_before)
+        return [reminder for reminder in claimed if self._send_to_owner(reminder)]
+
+    def _send_to_owner(self, reminder: OwnerReminder) -> bool:
+        owners = self.store.register_reminders
+        try:
+            # A user id as the channel: Slack delivers it in the owner's DM with the app.
+            self.poster.reply(reminder.owner, None, owner_reminder_message(reminder))
+        except Exception:
+            log.exception("owner reminder %s failed; the slot is released for the next sweep", reminder.reminder_id)
+            owners.release(reminder.reminder_id)
+            return False
+        owners.mark_posted(reminder.reminder_id, self.clock())
         if self.metrics is not None:
             self.metrics.reminders_sent.labels(str(reminder.kind)).inc()
         return True

@@ -1,4 +1,4 @@
-"""Reviewers' buttons and modals on a draft: approve, reopen, regenerate, request changes, edit, confirm.
+"""Reviewers' buttons and modals on a draft: approve, reopen, regenerate, request changes, edit, confirm, reuse.
 
 Each decision is recorded through the tracker (which checks the state, the policy and the version the person
 saw); a refusal comes back to that person alone, ephemerally. After a decision the message is rebuilt from the
@@ -123,6 +123,28 @@ class ReviewActions:
             self.tell(click, refusal_text(refusal))
             return
         log.info("finding %s: decision %s by %s", click.finding_id, decision.value, click.user)
+        self.drafts.show(click.finding_id, click.channel, click.message_ts)
+        self.changed()
+
+    def reuse(self, click: Click, earlier_id: int) -> None:
+        """Another inspection's approved answer copied in as this one's next version, by the person who clicked:
+        an edit in all but its words' origin, so it still needs approval by the chain."""
+        finding = self._current(click, ReviewAction.EDIT)
+        if finding is None:
+            return
+        try:
+            self.store.reviews.record(
+                click.finding_id,
+                click.user,
+                self.reviewers.groups_of(click.user),
+                ReviewAction.EDIT,
+                expected_version=click.version,
+                reuse_of=earlier_id,
+            )
+        except TrackerError as refusal:
+            self.tell(click, refusal_text(refusal))
+            return
+        log.info("finding %s: reused the answer to finding %s by %s", click.finding_id, earlier_id, click.user)
         self.drafts.show(click.finding_id, click.channel, click.message_ts)
         self.changed()
 

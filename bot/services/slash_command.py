@@ -25,6 +25,7 @@ from bot.services.inputs import parse_id, parse_step, split_date_and_title
 from bot.services.inspection_desk import InspectionDesk
 from bot.services.permalinks import Permalinks
 from bot.services.poster import SlackPoster
+from bot.services.register_desk import RegisterDesk, parse_register_query
 from bot.services.reviewers import ReviewerDirectory
 from bot.slack.constants import COMMAND
 from bot.slack.ui import ceilings as ceiling_ui
@@ -192,11 +193,13 @@ class HmicfrsCommand:
         home: HomeTab,
         links: Permalinks,
         reviewers: ReviewerDirectory | None = None,
+        register: RegisterDesk | None = None,
     ) -> None:
         self.desk = desk
         self.poster = poster
         self.home = home
         self.links = links
+        self.register_desk = register or RegisterDesk(desk.repo, poster, desk.clock)
         # Who may publish, export, comment, attach or tick a step off: the approval policy's reviewers, groups
         # resolved like a click's.
         self.reviewers = reviewers or ReviewerDirectory(poster.client, desk.repo.policy.reviewers)
@@ -211,6 +214,7 @@ class HmicfrsCommand:
             "pack": self.pack,
             "attach": self.attach,
             "ceiling": self.ceiling,
+            "register": self.register,
         }
 
     def handle(self, command: SlashCommand, ack: Ack, respond: Respond) -> None:
@@ -418,6 +422,11 @@ class HmicfrsCommand:
         reply(ceiling_ui.ceiling_set(item, before))
         if item.ceiling is not before:
             self._tell_thread(channel, None, ceiling_ui.ceiling_announcement(item, before))
+
+    def register(self, command: SlashCommand, rest: str, reply: Reply) -> None:
+        """`register [inspection id | @person | mine | overdue | all]`: the items, each with Add update and Assign
+        owner (ephemeral: the buttons act for whoever presses them, and a channel need not see the list)."""
+        reply(self.register_desk.listing(parse_register_query(rest, command.user)))
 
     def _above_ceiling(self, marking: Classification, channel: str, inspection_id: int) -> MessagePayload | None:
         """A refusal when the pack is marked above the ceiling of the channel it would be uploaded to."""

@@ -18,6 +18,7 @@ from slack_bolt import App
 from bot.services.workers import CountingExecutor
 from bot.slack.deps import BotDeps
 from bot.slack.listeners import actions, assistant, commands, files, home, messages, views
+from bot.slack.listeners import register as register_listeners
 from bot.slack.prefilter import prefilter, slash_command_once
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ DEFAULT_LISTENERS: tuple[Register, ...] = (
     views.register,
     commands.register,  # /hmicfrs: deadlines, reminder offsets, the publication pack
     home.register,  # the App Home deadlines dashboard
+    register_listeners.register,  # the recommendation register's Add update / Assign owner buttons and modals
 )
 
 

@@ -88,3 +88,34 @@ BLOCK_HOME_HEADER = "home_header"
 BLOCK_HOME_PREFIX = "home_inspection_"
 BLOCK_REMINDER = "deadline_reminder"
 BLOCK_ANNOUNCE = "inspection_announce"
+
+# --- the recommendation register (`/hmicfrs register`, its modals, App Home, owners' reminders) -------------
+ACTION_REGISTER_UPDATE = "register_update"  # value: the register item's id
+ACTION_REGISTER_ASSIGN = "register_assign"  # value: the register item's id
+BLOCK_REGISTER_HEAD = "register_head"
+BLOCK_REGISTER_ITEM_PREFIX = "register_item_"  # register_item_<item id>
+BLOCK_REGISTER_ACTIONS_PREFIX = "register_actions_"  # register_actions_<item id>
+BLOCK_REGISTER_MORE = "register_more"
+BLOCK_OWNER_REMINDER = "owner_reminder"
+BLOCK_HOME_REGISTER = "home_register"
+BLOCK_HOME_ASSIGNED = "home_assigned"
+VIEW_REGISTER_UPDATE = "modal_register_update"
+VIEW_REGISTER_ASSIGN = "modal_register_assign"
+INPUT_REGISTER_STATUS_BLOCK = "register_status_block"
+INPUT_REGISTER_STATUS_ACTION = "register_status"
+INPUT_REGISTER_RAG_BLOCK = "register_rag_block"
+INPUT_REGISTER_RAG_ACTION = "register_rag"
+INPUT_REGISTER_NOTE_BLOCK = "register_note_block"
+INPUT_REGISTER_NOTE_ACTION = "register_note"
+INPUT_REGISTER_EVIDENCE_BLOCK = "register_evidence_block"
+INPUT_REGISTER_EVIDENCE_ACTION = "register_evidence"
+INPUT_REGISTER_OWNER_BLOCK = "register_owner_block"
+INPUT_REGISTER_OWNER_ACTION = "register_owner"
+INPUT_REGISTER_DUE_BLOCK = "register_due_block"
+INPUT_REGISTER_DUE_ACTION = "register_due"
+
+# --- the sign-off chain and findings already answered (on the draft card) --------------------------------
+BLOCK_SIGNOFF = "draft_signoff"  # each stage of the chain: who signed and when, or waiting
+BLOCK_ANSWERED_PREFIX = "draft_answered_"  # draft_answered_<earlier finding id>: an approved answer it repeats
+BLOCK_ANSWERED_NOTE = "draft_answered_note"  # HMICFRS: only the force-specific response is needed
+ACTION_REUSE = "draft_reuse"  # value: finding:version:earlier finding id; copies that answer in as a new version

@@ -9,6 +9,7 @@ from bot.services.conversations import Conversations
 from bot.services.draft_queue import DraftQueue
 from bot.services.home_tab import HomeTab
 from bot.services.poster import SlackPoster
+from bot.services.register_desk import RegisterDesk
 from bot.services.reminder_sweeper import ReminderSweeper
 from bot.services.report_intake import ReportIntake
 from bot.services.review_actions import ReviewActions
@@ -34,3 +35,4 @@ class BotDeps:
     home: HomeTab
     sweeper: ReminderSweeper
     metrics: Metrics
+    register_desk: RegisterDesk

@@ -170,3 +170,31 @@ def test_export_csv_has_the_same_columns(tmp_path: Path) -> None:
 def test_an_unknown_format_is_refused() -> None:
     code, out = run("register", "export", "--format", "pdf")
     assert code == 2 and "pdf" in out
+
+
+def test_an_update_from_the_command_line_becomes_the_forces_latest_position_in_the_library() -> None:
+    first = published()[0]
+    note = "We have published a problem profile for child sexual exploitation, refreshed every year."
+    code, out = run("register", "update", str(first), "--status", "in_progress", "--note", note, "--by", "U_LEAD")
+    assert code == 0, out
+    assert "latest position" in " ".join(out.split())
+
+    code, out = run("search", "problem profile for child sexual exploitation refreshed", "--json")
+    assert code == 0, out
+    assert f"register-item-{first}" in out
+
+
+def test_assign_and_due_set_an_owner_and_a_date_by_hand() -> None:
+    first = published()[1]
+    code, out = run("register", "assign", str(first), "--owner", "<@U_OWNER>", "--by", "U_LEAD")
+    assert code == 0 and "owner U_OWNER" in out, out
+    code, out = run("register", "due", str(first), "2026-03-31", "--by", "U_LEAD")
+    assert code == 0 and "due" in out, out
+    (row,) = [row for row in listed("--owner", "U_OWNER")]
+    assert row["id"] == first and row["due"] == "2026-03-31"
+
+    assert run("register", "due", str(first), "31 Smarch")[0] == 2
+    assert run("register", "assign", str(first))[0] == 2  # neither an owner nor --clear
+    code, out = run("register", "assign", str(first), "--clear")
+    assert code == 0 and "owner none" in out
+    assert [entry["kind"] for entry in listed()[1]["history"]] == ["create", "assign", "set_due", "assign"]

@@ -11,7 +11,6 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,76 +20,22 @@ from docx import Document
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli_app
-from bot.composition import build_core, build_slack
 from bot.services.reminder_sweeper import ReminderSweeper
-from bot.settings import Settings
-from bot.slack.app import SlackBot
-from bot.slack.transport import HttpServer
 from retrieval.models import Finding, FindingKind
 from tests.support.inspections import ANSWERS, REVIEWER, TITLE, approve_all
-from tests.support.slack_fake import FakeSlack, SlackSender, iter_texts
+from tests.support.slack_fake import FakeSlack, iter_texts
 from tests.support.slack_harness import GROUP_MEMBER, REPORT_TEXT, running_bot
 from tests.support.slack_harness import REVIEWER as E2E_REVIEWER
-from tests.support.store import FakeClock, db_url, draft, findings
+from tests.support.slack_instances import CHANNEL, LEAD, Running
+from tests.support.slack_instances import Instances as Harness
+from tests.support.store import FakeClock, draft, findings
 from tracker.repository import Repository
 
-SECRET = "test-signing-secret"
-CHANNEL = "C_REVIEWS"
-LEAD = "U_LEAD"
 ADD = f"add 8 Dec 2023 {TITLE} <#{CHANNEL}|reviews> --type national"
 
 
 def at(year: int, month: int, day: int, hour: int = 9) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
-
-
-@dataclass
-class Running:
-    bot: SlackBot
-    server: HttpServer
-    sender: SlackSender
-    store: Repository
-    slack_base: str
-
-    def slash(self, text: str, user: str = LEAD, channel: str = CHANNEL) -> dict[str, Any]:
-        return self.sender.slash(text, user, channel, self.slack_base)
-
-    def sweeper(self, clock: FakeClock, instance_id: str) -> ReminderSweeper:
-        return ReminderSweeper(self.store, self.bot.deps.poster, clock, instance_id=instance_id)
-
-    def stop(self) -> None:
-        self.server.stop()
-        self.bot.close()
-        self.store.close()
-
-
-class Harness:
-    def __init__(self, tmp_path: Path, slack: FakeSlack, clock: FakeClock) -> None:
-        self.tmp_path, self.slack, self.clock = tmp_path, slack, clock
-        self.running: list[Running] = []
-
-    def start(self, **overrides: Any) -> Running:
-        """One bot instance; several share the one database file, as several processes would."""
-        settings = Settings(
-            data_dir=self.tmp_path / "data",
-            database_url=db_url(self.tmp_path),
-            force="Northumbria",
-            pcc_name="Susan Dungworth",
-            slack_bot_token="xoxb-test-token",
-            slack_signing_secret=SECRET,
-            slack_api_url=self.slack.api_url,
-            **overrides,
-        )
-        core = build_core(settings, clock=self.clock)
-        bot = build_slack(core, token_verification_enabled=False)
-        server = HttpServer(bot.app, "127.0.0.1", 0).start()
-        running = Running(bot, server, SlackSender(server.url, SECRET), core.store, self.slack.base)
-        self.running.append(running)
-        return running
-
-    def close(self) -> None:
-        for running in self.running:
-            running.stop()
 
 
 @pytest.fixture
@@ -100,7 +45,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def harness(tmp_path: Path, slack: FakeSlack, clock: FakeClock) -> Iterator[Harness]:
-    made = Harness(tmp_path, slack, clock)
+    made = Harness(tmp_path, slack, clock, pcc_name="Susan Dungworth")
     yield made
     made.close()
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -32,7 +32,11 @@ from drafting.chain import Drafter
 from tests.support.fakes import FakeRetriever, make_hit
 from tests.support.slack_fake import Call, FakeSlack, SlackSender, iter_texts
 from tests.support.store import db_url
+from tracker.clock import Clock, utc_now
 from tracker.repository import Repository
+
+if TYPE_CHECKING:
+    from retrieval.index import PrecedentIndex
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
@@ -228,18 +232,22 @@ def running_bot(
     draft_workers: int = 2,
     drain: bool = True,
     retriever: FakeRetriever | None = None,
+    index: PrecedentIndex | None = None,
+    clock: Clock = utc_now,
     **settings: Any,
 ) -> Iterator[Harness]:
     """`drain=False` drops queued drafts at the end instead of waiting for them all (benchmarks);
-    `retriever` replaces the canned library (e.g. with a planted OFFICIAL-SENSITIVE document)."""
+        `retriever` replaces the canned library (e.g. with a planted OFFICIAL-SENSITIVE document); `index`: draft from
+        a real index instead, the one the bot also writes to (learned answers, register updates); `clock`: the time
+    every part of the bot reads (reminders, due dates)."""
     model = model or RecordingChatModel()
     with FakeSlack() as slack:
         slack.usergroups[GROUP] = [GROUP_MEMBER]
         config = make_settings(tmp_path, slack.api_url, **settings)
         timeout = max(10.0, model.delay * 4)
-        library = retriever or fake_retriever()
+        library = index or retriever or fake_retriever()
         drafter = Drafter(library, model, "fake-model", timeout=timeout, embed=shared_embedder())
-        core = build_core(config, backends=Backends(config, drafter=drafter))
+        core = build_core(config, clock=clock, backends=Backends(config, index=index, drafter=drafter))
         client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
         bot = build_slack(core, client, token_verification_enabled=False, draft_workers=draft_workers)
         server = HttpServer(bot.app, "127.0.0.1", 0).start()

@@ -160,7 +160,7 @@ def test_closed_is_final_and_withdrawing_needs_a_reason(repo: Repository) -> Non
     first, second = repo.register.items(inspection_id=published_inspection(repo))[:2]
     repo.register.update(first.id, REVIEWER, status="implemented", note="Plan published.")
     closed = repo.register.update(first.id, REVIEWER, status="closed", rag="green", note="Evidence seen at scrutiny.")
-    assert closed.status is RegisterStatus.CLOSED
+    assert closed.status is RegisterStatus.CLOSED and closed.reason == "Evidence seen at scrutiny."
     with pytest.raises(IllegalTransition, match="closed is final"):
         repo.register.update(first.id, REVIEWER, status="in_progress", note="Reopen?")
     with pytest.raises(IllegalTransition, match="closed is final"):

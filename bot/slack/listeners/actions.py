@@ -13,7 +13,7 @@ from bot.services.review_actions import Click, ReviewActions
 from bot.slack import constants as c
 from bot.slack.deps import BotDeps
 from bot.slack.ui.common import BadPayload, ButtonRef, parse_button_value
-from bot.slack.ui.draft_card import parse_decision_value
+from bot.slack.ui.draft_card import parse_decision_value, parse_reuse_value
 from tracker.faults import storage_problem
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,22 @@ def register(app: App, deps: BotDeps) -> None:
             if not tell_storage_fault(reviews, click, error):
                 log.exception("decision on finding %s failed", click.finding_id)
                 reviews.tell(click, "Something went wrong recording that decision. Reload the thread and try again.")
+
+    @app.action(c.ACTION_REUSE, middleware=[ack_at_once])
+    def on_reuse(body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        try:
+            ref, earlier_id = parse_reuse_value(action.get("value", ""))
+        except BadPayload:
+            log.warning("unrecognised reuse payload on %s", body.get("container", {}).get("message_ts"))
+            return
+        click = _click(body, ref)
+        try:
+            reviews.reuse(click, earlier_id)
+        except Exception as error:
+            if not tell_storage_fault(reviews, click, error):
+                log.exception("reuse on finding %s failed", click.finding_id)
+                reviews.tell(click, "Something went wrong reusing that answer. Reload the thread and try again.")
 
 
 def ack_at_once(ack: Ack, next: Callable[[], None]) -> None:

@@ -48,6 +48,8 @@ HELP_LINES = (
     f"`{COMMAND} ceiling [OFFICIAL|OFFICIAL-SENSITIVE|…]` this channel's classification ceiling (the highest "
     "marking a draft posted here may quote) and where it comes from; with a marking, an admin sets it "
     f"(`{COMMAND} ceiling list`: every channel with one of its own)",
+    f"`{COMMAND} register [<id>|@person|mine|overdue|all]` the recommendation register: open items (or that "
+    "inspection's, that person's, the overdue ones, every one), each with *Add update* and *Assign owner*",
     f"`{COMMAND} help` this list",
 )
 

@@ -5,6 +5,7 @@ Pure functions from a `DraftCard` to a message; `build_card` makes the card from
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -55,8 +56,22 @@ from drafting.render import (
     source_role_why,
 )
 from retrieval.models import Classification, Finding
-from tracker.review import BOT_AUTHOR, ReviewAction, ReviewState, current_approvers, drafter_of
+from tracker.answered import HMICFRS_NOTE, EarlierAnswer
+from tracker.clock import format_when
+from tracker.review import (
+    BOT_AUTHOR,
+    ReviewAction,
+    ReviewState,
+    Stage,
+    StageSignature,
+    current_signatures,
+    drafter_of,
+    stage_signatures,
+)
 from tracker.views import DraftView, FindingView, ReviewView
+
+#: A message's link from its channel and ts (bot/services/permalinks.py), or None when there is none to give.
+Linker = Callable[[str | None, str | None], str | None]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -68,6 +83,24 @@ _STATE_WORDS = {
     ReviewState.APPROVED: "approved",
     ReviewState.REOPENED: "reopened",
 }
+
+
+class AlreadyAnswered(BaseModel):
+    """An approved answer to a finding this one repeats, as the card names it (tracker.answered)."""
+
+    finding_id: int
+    label: str
+    inspection_title: str
+    version: int
+    approvers: list[str] = Field(default_factory=list)
+    approved_at: datetime | None = None
+    register_item_id: int | None = None
+    link: str | None = None
+    force_specific_note: bool = False
+    reused: bool = Field(False, description="The latest version already holds its text")
+    differences: list[tuple[str, str]] = Field(
+        default_factory=list, description="Where the two findings read differently: (this one says, that said)"
+    )
 
 
 class DraftCard(BaseModel):
@@ -99,6 +132,11 @@ class DraftCard(BaseModel):
     )
     plan: Plan | None = Field(None, description="The asks, each with its evidence or placeholder")
     marking: Classification = Field(Classification.OFFICIAL, description="The version's protective marking")
+    stages: list[StageSignature] = Field(
+        default_factory=list, description="Each stage of a multi-stage sign-off chain; empty for one stage"
+    )
+    sent_back: str | None = Field(None, description="Why the chain starts again: an edit after a stage signed")
+    already: list[AlreadyAnswered] = Field(default_factory=list, description="Approved answers this one repeats")
 
 
 def marking_block(marking: Classification) -> Block:
@@ -138,7 +176,7 @@ def status_line(card: DraftCard) -> str:
 
 def draft_message(card: DraftCard) -> MessagePayload:
     finding = card.finding
-    blocks: list[Block] = [marking_block(card.marking), _finding_block(card)]
+    blocks: list[Block] = [marking_block(card.marking), _finding_block(card), *_already_blocks(card)]
     if (asked := _instruction_block(card)) is not None:
         blocks.append(asked)
     text_blocks, complete = _draft_text_blocks(card.text)
@@ -166,6 +204,8 @@ def draft_message(card: DraftCard) -> MessagePayload:
     if card.busy:
         status.insert(0, f":hourglass_flowing_sand: {sanitise(card.busy)}")
     blocks.append(context(status, c.BLOCK_STATUS))
+    if card.stages:
+        blocks.append(signoff_block(card))
     blocks.append(_actions_block(card))
     # The status line is the bot's own markup (mentions, date tokens); the label and the text are not.
     # The marking leads the fallback too: it is what a notification and a shortened card show.
@@ -176,6 +216,81 @@ def draft_message(card: DraftCard) -> MessagePayload:
     attachment = None if complete else _attachment_text(card)
     blocks = _fit_block_budget(blocks)
     return MessagePayload(fallback, blocks, attachment, f"{_slug(finding.label)}-v{card.version}.md")
+
+
+def signoff_block(card: DraftCard) -> Block:
+    """Every stage of the chain in order: ✓ who signed and when, or waiting; and why it started again."""
+    lines = [_stage_line(stage) for stage in card.stages]
+    if card.sent_back:
+        lines.append(f":leftwards_arrow_with_hook: {sanitise(card.sent_back)}")
+    return context(["*Sign-off*\n" + "\n".join(lines)], c.BLOCK_SIGNOFF)
+
+
+def _stage_line(stage: StageSignature) -> str:
+    signed = ", ".join(f"{mention(s.user)}{f' at {slack_time(s.at)}' if s.at else ''}" for s in stage.signers)
+    name = sanitise(stage.name)
+    if stage.signed:
+        return f":white_check_mark: *{name}*: {signed}"
+    if stage.signers:
+        return f":hourglass_flowing_sand: *{name}*: {len(stage.signers)} of {stage.required} ({signed}), waiting"
+    count = f" ({stage.required} approvals)" if stage.required > 1 else ""
+    return f":white_circle: *{name}*: waiting{count}"
+
+
+def signing_stage(card: DraftCard) -> str | None:
+    """The stage the next approval signs, when the chain has more than one."""
+    return next((stage.name for stage in card.stages if not stage.signed), None)
+
+
+def _already_blocks(card: DraftCard) -> list[Block]:
+    """Each approved answer this finding repeats, with a Reuse button; and HMICFRS's note when it applies."""
+    blocks = [_already_block(card, earlier) for earlier in card.already]
+    if any(earlier.force_specific_note for earlier in card.already):
+        blocks.append(context([f":information_source: {HMICFRS_NOTE}"], c.BLOCK_ANSWERED_NOTE))
+    return blocks
+
+
+def _already_block(card: DraftCard, earlier: AlreadyAnswered) -> Block:
+    where = f"{sanitise(earlier.label)} of {sanitise(earlier.inspection_title)}"
+    if earlier.link:
+        where = f"<{earlier.link}|{where}>"
+    who = f" by {', '.join(mention(a) for a in earlier.approvers)}" if earlier.approvers else ""
+    when = f" on {_slack_day(earlier.approved_at)}" if earlier.approved_at else ""
+    parts = [f":recycle: *Already answered*: {where} — approved v{earlier.version}{who}{when}", _reads(earlier)]
+    if earlier.register_item_id is not None:
+        parts.append(f"register item #{earlier.register_item_id}")
+    if earlier.reused:
+        parts.append(f"v{card.version} reuses it")
+    block = section(" · ".join(parts), f"{c.BLOCK_ANSWERED_PREFIX}{earlier.finding_id}")
+    if card.state is not ReviewState.APPROVED and not earlier.reused:
+        block["accessory"] = button("Reuse", c.ACTION_REUSE, reuse_value(card.finding_id, card.version, earlier))
+    return block
+
+
+def _slack_day(moment: datetime) -> str:
+    """A date token showing the day alone (`3 Mar 2025` in UK time where Slack cannot render it)."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{format_when(moment).rsplit(' ', 1)[0]}>"
+
+
+def _reads(earlier: AlreadyAnswered) -> str:
+    """How the two findings differ, so nobody reuses an answer to a recommendation that only sounds the same."""
+    if not earlier.differences:
+        return "same wording"
+    said = "; ".join(f"“{sanitise(mine) or '—'}” where it said “{sanitise(theirs) or '—'}”"
+                     for mine, theirs in earlier.differences)  # fmt: skip
+    return f"reads differently: {said}"
+
+
+def reuse_value(finding_id: int, version: int, earlier: AlreadyAnswered) -> str:
+    return f"{button_value(finding_id, version)}:{earlier.finding_id}"
+
+
+def parse_reuse_value(value: str) -> tuple[ButtonRef, int]:
+    ref, _, earlier = value.rpartition(":")
+    try:
+        return parse_button_value(ref), int(earlier)
+    except ValueError as exc:
+        raise BadPayload(f"unrecognised reuse value {value!r}") from exc
 
 
 def _placeholders_block(card: DraftCard) -> Block:
@@ -319,8 +434,9 @@ def _actions_block(card: DraftCard) -> Block:
     if card.state is ReviewState.APPROVED:
         elements = [button("Reopen", c.ACTION_REOPEN, value)]
     else:
+        stage = signing_stage(card)
         elements = [
-            button("Approve", c.ACTION_APPROVE, value, "primary"),
+            button(f"Approve as {stage}" if stage else "Approve", c.ACTION_APPROVE, value, "primary"),
             button("Request changes", c.ACTION_REQUEST_CHANGES, value),
             button("Edit", c.ACTION_EDIT, value),
             button("Regenerate", c.ACTION_REGENERATE, value),
@@ -389,8 +505,14 @@ def build_card(
     inspection_title: str = "",
     seconds: float = 0.0,
     busy: str | None = None,
+    *,
+    chain: Sequence[Stage] = (),
+    earlier: Sequence[EarlierAnswer] = (),
+    link: Linker | None = None,
 ) -> DraftCard:
-    approvers = list(current_approvers(finding.state, (r for r in reviews if r.draft_version == draft.version)))
+    """`chain`: the sign-off stages (more than one: each is shown); `earlier`: approved answers it repeats."""
+    on_latest = [r for r in reviews if r.draft_version == draft.version]
+    signatures = current_signatures(finding.state, on_latest)
     actor, at, comment = None, None, None
     last = reviews[-1] if reviews else None
     if finding.state in (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED, ReviewState.REOPENED) and last:
@@ -401,13 +523,10 @@ def build_card(
         actor = drafter_of(draft.author, draft.requested_by)
         at = draft.created_at
     sources = stored_sources(draft.sources)
-    confirmed = [
-        _confirmation(draft, r)
-        for r in reviews
-        if r.draft_version == draft.version and r.action is ReviewAction.CONFIRM
-    ]
+    confirmed = [_confirmation(draft, r) for r in on_latest if r.action is ReviewAction.CONFIRM]
     guard = _valid(GuardFinding, draft.guard_findings)
     grounded = is_grounded(guard)
+    staged = len(chain) > 1
     return DraftCard(
         finding_id=finding.id,
         version=draft.version,
@@ -425,7 +544,7 @@ def build_card(
         actor=actor,
         acted_at=at,
         comment=comment,
-        approvers=approvers,
+        approvers=[s.user for s in signatures],
         required_approvals=required_approvals,
         author=draft.author,
         instruction=draft.instruction,
@@ -433,6 +552,40 @@ def build_card(
         plan=_plan(draft.plan),
         confirmed=confirmed,
         marking=draft.marking,
+        stages=list(stage_signatures(chain, signatures)) if staged else [],
+        sent_back=_sent_back(chain, draft, reviews) if staged else None,
+        already=[_already(e, draft, link) for e in earlier],
+    )
+
+
+def _sent_back(chain: Sequence[Stage], draft: DraftView, reviews: list[ReviewView]) -> str | None:
+    """ "Edited after Policy lead signed v2: back to Policy lead." when this version came while a stage's signatures
+    on the version before still stood: a new version withdraws them all, so the chain starts again."""
+    if draft.version < 2:
+        return None
+    before = [r for r in reviews if r.draft_version == draft.version - 1]
+    # A new version is refused while approved, so the approvals on the one before stood as they do while drafted
+    # (a reopening or a change request on it has already withdrawn those before it).
+    signed = [s for s in stage_signatures(chain, current_signatures(ReviewState.DRAFTED, before)) if s.signed]
+    if not signed:
+        return None
+    verb = "Redrafted" if draft.author == BOT_AUTHOR else "Edited"
+    return f"{verb} after {signed[-1].name} signed v{draft.version - 1}: back to {chain[0].name}."
+
+
+def _already(earlier: EarlierAnswer, draft: DraftView, link: Linker | None) -> AlreadyAnswered:
+    return AlreadyAnswered(
+        finding_id=earlier.finding_id,
+        label=earlier.label,
+        inspection_title=earlier.inspection_title,
+        version=earlier.version,
+        approvers=list(earlier.approvers),
+        approved_at=earlier.approved_at,
+        register_item_id=earlier.register_item_id,
+        link=link(earlier.channel_id, earlier.message_ts) if link else None,
+        force_specific_note=earlier.force_specific_note,
+        reused=draft.text.strip() == earlier.text.strip(),
+        differences=list(earlier.differences),
     )
 
 

@@ -1,4 +1,5 @@
-"""The App Home dashboard: what awaits the viewer's review, then open inspections, soonest last day first.
+"""The App Home dashboard: what awaits the viewer's review, the recommendation register (once it has items),
+then open inspections, soonest last day first.
 
 Pure functions, no I/O.
 """
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from bot.slack import constants as c
 from bot.slack.ui.common import Block, button, context, sanitise, section, slack_time
 from bot.slack.ui.deadlines import STATUS_EMOJI, days_text, progress_text, title_text
+from bot.slack.ui.register import AssignedItem, InspectionCounts, register_home_blocks
 from retrieval.dates import format_date
 from tracker.clock import UK
 from tracker.views import InspectionSummary
@@ -128,15 +130,31 @@ def archive_link(team_url: str, channel: str, ts: str | None = None) -> str:
 
 
 def home_view(
-    rows: Sequence[HomeRow], updated: datetime, awaiting: Sequence[AwaitingDraft] | None = None
+    rows: Sequence[HomeRow],
+    updated: datetime,
+    awaiting: Sequence[AwaitingDraft] | None = None,
+    *,
+    register: Sequence[InspectionCounts] = (),
+    assigned: Sequence[AssignedItem] | None = None,
 ) -> dict[str, Any]:
-    """The dashboard: the viewer's drafts awaiting review (when given), then open inspections, soonest first,
-    with last day, days left, approvals, the next step and thread link."""
+    """The dashboard: the viewer's drafts awaiting review (when given), the register's counts per inspection and
+    the viewer's items (when `assigned` is given), then open inspections, soonest first, with last day, days
+    left, approvals, the next step and thread link: as many inspections as the block limit leaves room for."""
     today = updated.astimezone(UK).date()
     blocks: list[Block] = []
     if awaiting is not None:
         blocks += [*awaiting_blocks(awaiting, rows, today), {"type": "divider"}]
-    blocks += [
+    if assigned is not None:
+        blocks += [*register_home_blocks(register, assigned, today), {"type": "divider"}]
+    blocks += _deadline_blocks(rows, updated, today, room=c.MAX_HOME_BLOCKS - len(blocks))
+    return {"type": "home", "blocks": blocks[: c.MAX_HOME_BLOCKS]}
+
+
+def _deadline_blocks(rows: Sequence[HomeRow], updated: datetime, today: date, room: int) -> list[Block]:
+    """The open inspections, two blocks each, within `room` blocks (the rest counted, never cut silently)."""
+    # Three blocks of heading, two per inspection, one for "… and N more".
+    fits = max(0, min(MAX_HOME_INSPECTIONS, (room - 4) // 2))
+    blocks: list[Block] = [
         {
             "type": "header",
             "block_id": c.BLOCK_HOME_HEADER,
@@ -152,7 +170,7 @@ def home_view(
     ]
     if not rows:
         blocks.append(section(f"No open inspections. Add one with `{c.COMMAND} add <published date> <title>`."))
-    for row in rows[:MAX_HOME_INSPECTIONS]:
+    for row in rows[:fits]:
         summary, view = row.summary, row.summary.inspection
         head = (
             f"{STATUS_EMOJI[summary.status]} *#{view.id}* {title_text(view, row.link)}\n"
@@ -165,6 +183,6 @@ def home_view(
         if view.channel_id and not row.link:
             notes.append(f"<#{view.channel_id}>")
         blocks.append(context(notes))
-    if len(rows) > MAX_HOME_INSPECTIONS:
-        blocks.append(context([f"… and {len(rows) - MAX_HOME_INSPECTIONS} more: `{c.COMMAND} list`."]))
-    return {"type": "home", "blocks": blocks[: c.MAX_HOME_BLOCKS]}
+    if len(rows) > fits:
+        blocks.append(context([f"… and {len(rows) - fits} more: `{c.COMMAND} list`."]))
+    return blocks
