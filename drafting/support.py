@@ -73,7 +73,9 @@ def support(
             scores = [
                 max(w, float(m)) if m >= MEANING_SUPPORT else w for w, m in zip(scores, meaning[i][:-1], strict=True)
             ]
-        best = int(np.argmax(scores)) if scores else -1
+        # A tie goes to the passage the sentence says most of: a sentence taken whole from a short passage is
+        # that passage's, not a longer one's that happens to hold all the same words.
+        best = max(range(len(scores)), key=lambda j: (scores[j], _word_support(pool[j].text, bare)), default=-1)
         if best >= 0 and scores[best] >= WORD_SUPPORT:
             out.append(Support(sentence, pool[best].id, scores[best]))
             continue

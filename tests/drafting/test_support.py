@@ -24,6 +24,18 @@ def test_each_sentence_is_tied_to_the_passage_that_supports_it() -> None:
     assert [s.by for s in support(text, EVIDENCE, FINDING)] == ["E1", "E2"]
 
 
+def test_a_sentence_taken_whole_from_a_passage_is_credited_to_it_not_to_a_longer_one_with_the_same_words() -> None:
+    longer = Passage(
+        "E1",
+        "The force has trained 180 officers to record the child's views in every return home interview, and "
+        "supervisors audit a sample each month.",
+    )
+    whole = Passage("E2", "The force will record the child's views in return home interviews.")
+    text = "The force will record the child's views in return home interviews."
+    assert [s.by for s in support(text, [longer, whole], FINDING)] == ["E2"]
+    assert [s.by for s in support(text, [whole, longer], FINDING)] == ["E2"]
+
+
 def test_a_planted_off_topic_own_force_sentence_is_caught(model: MiniLMEmbeddings) -> None:
     planted = "The Domestic Abuse Triage Desk reviews every high-risk assessment within 24 hours."
     text = f"Each order now has a named Order Compliance Officer. {planted}"
