@@ -176,6 +176,28 @@ def test_help_lists_the_register_subcommand(running: Running) -> None:
 # ── Add update ───────────────────────────────────────────────────────────────────────────────────────────
 
 
+def test_files_uploaded_in_the_modal_are_kept_as_evidence_beside_the_links(running: Running, slack: FakeSlack) -> None:
+    item = published(running.store)[0]
+    running.click(c.ACTION_REGISTER_UPDATE, item.id, OWNER)
+    view = opened_view(slack)
+    (files_block,) = [b for b in view["blocks"] if b.get("block_id") == c.INPUT_REGISTER_FILES_BLOCK]
+    assert files_block["element"]["type"] == "file_input" and files_block["optional"] is True
+
+    values = update_values("in_progress", "Audit report attached.", evidence="https://intranet/plan")
+    uploaded = [
+        {"id": "F01", "name": "audit.pdf", "permalink": "https://pcc-office.slack.com/files/U_OWNER/F01/audit.pdf"},
+        {"id": "F02", "name": "minutes.docx", "permalink": "https://pcc-office.slack.com/files/U_OWNER/F02/minutes"},
+    ]
+    values[c.INPUT_REGISTER_FILES_BLOCK] = {c.INPUT_REGISTER_FILES_ACTION: {"type": "file_input", "files": uploaded}}
+    assert running.submit(view, OWNER, values) == {}
+
+    assert running.store.register.get(item.id).history[-1].evidence == (
+        "https://intranet/plan",
+        "https://pcc-office.slack.com/files/U_OWNER/F01/audit.pdf",
+        "https://pcc-office.slack.com/files/U_OWNER/F02/minutes",
+    )
+
+
 def test_add_update_opens_a_modal_and_its_submission_changes_status_and_rag_audited(
     running: Running, slack: FakeSlack
 ) -> None:

@@ -32,6 +32,8 @@ MAX_HOME_ASSIGNED = 10
 NOTE_PREVIEW_CHARS = 200
 #: Slack's own cap on a plain_text_input (the tracker allows longer notes from the command line).
 MAX_MODAL_NOTE = min(MAX_NOTE_CHARS, c.MAX_INPUT_INITIAL_VALUE)
+#: Files one update may carry as evidence (Slack allows up to 10 in a file_input).
+MAX_EVIDENCE_FILES = 5
 
 RAG_EMOJI = {Rag.RED: ":red_circle:", Rag.AMBER: ":large_orange_circle:", Rag.GREEN: ":large_green_circle:"}
 RAG_LABEL = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green"}
@@ -196,12 +198,14 @@ def update_modal(
         "https://…",
         optional=True,
     )
+    files: Block = {"type": "file_input", "action_id": c.INPUT_REGISTER_FILES_ACTION, "max_files": MAX_EVIDENCE_FILES}
     blocks = [
         _item_head(item, today),
         _input(c.INPUT_REGISTER_STATUS_BLOCK, "Status", status_select),
         {**_input(c.INPUT_REGISTER_RAG_BLOCK, "RAG rating", rag_select), "optional": True},
         note,
         evidence,
+        {**_input(c.INPUT_REGISTER_FILES_BLOCK, "Evidence files", files), "optional": True},
     ]
     return modal(c.VIEW_REGISTER_UPDATE, ctx.dump(), f"Update {item.finding_label}", "Save update", blocks)
 
@@ -258,11 +262,16 @@ def update_form(view: Block) -> UpdateForm:
     rag = _field(view, c.INPUT_REGISTER_RAG_BLOCK, c.INPUT_REGISTER_RAG_ACTION).get("selected_option") or {}
     note = _field(view, c.INPUT_REGISTER_NOTE_BLOCK, c.INPUT_REGISTER_NOTE_ACTION).get("value") or ""
     links = _field(view, c.INPUT_REGISTER_EVIDENCE_BLOCK, c.INPUT_REGISTER_EVIDENCE_ACTION).get("value") or ""
+    files = _field(view, c.INPUT_REGISTER_FILES_BLOCK, c.INPUT_REGISTER_FILES_ACTION).get("files") or []
+    # An uploaded file is kept as its Slack permalink: the history links to it like any other evidence.
+    uploaded = tuple(
+        link for f in files if isinstance(f, dict) and (link := f.get("permalink") or f.get("url_private"))
+    )
     return UpdateForm(
         status=status.get("value") or None,
         rag=rag.get("value") or None,
         note=note,
-        evidence=tuple(line.strip() for line in links.splitlines() if line.strip()),
+        evidence=(*(line.strip() for line in links.splitlines() if line.strip()), *uploaded),
     )
 
 
