@@ -48,7 +48,7 @@ from tests.support.slack_harness import (
     texts,
 )
 from tracker.deadlines import DeadlineStatus
-from tracker.review import ApprovalPolicy
+from tracker.review import ApprovalPolicy, Stage
 from tracker.views import InspectionSummary, InspectionView
 
 TITLE = "An inspection of how well the police respond to missing children"
@@ -205,6 +205,17 @@ def test_a_draft_the_viewer_already_approved_is_not_listed_for_them() -> None:
     assert home.awaiting("U1", reviewable) == []
     assert home.awaiting("U2", reviewable) == [item]
     assert home.awaiting("U_STRANGER", reviewable) == []
+
+
+def test_with_a_sign_off_chain_a_draft_is_offered_only_to_whoever_signs_next() -> None:
+    stages = (Stage("Policy lead", frozenset({"U_POLICY"})), Stage("PCC", frozenset({"U_PCC"})))
+    policy = ApprovalPolicy.of(stages=stages)
+    home = HomeTab(SimpleNamespace(repo=SimpleNamespace(policy=policy)), poster=None, links=None)  # type: ignore[arg-type]
+    item = AwaitingDraft(finding_id=1, label="Recommendation 1", version=1)
+    unsigned = [Reviewable(item, approvers=(), drafter="U_ASKER")]
+    assert home.awaiting("U_POLICY", unsigned) == [item] and home.awaiting("U_PCC", unsigned) == []
+    signed_once = [Reviewable(item, approvers=("U_POLICY",), drafter="U_ASKER")]
+    assert home.awaiting("U_POLICY", signed_once) == [] and home.awaiting("U_PCC", signed_once) == [item]
 
 
 def test_who_asked_for_a_finding_is_not_offered_it_after_someone_else_redrafts_it() -> None:
