@@ -66,6 +66,8 @@ class Rag(StrEnum):
 
 _S = RegisterStatus
 _WITHDRAWN = (_S.SUPERSEDED, _S.NOT_ACCEPTED)
+#: Monitoring ended without the work: the item's last note is the office's reason, not the force's progress.
+WITHDRAWN = frozenset(_WITHDRAWN)
 _LIVE = (_S.OPEN, _S.IN_PROGRESS, _S.IMPLEMENTED, _S.AWAITING_EVIDENCE)
 _TRANSITIONS: dict[RegisterStatus, frozenset[RegisterStatus]] = {
     _S.OPEN: frozenset({_S.IN_PROGRESS, _S.IMPLEMENTED, _S.AWAITING_EVIDENCE, *_WITHDRAWN}),

@@ -7,8 +7,8 @@ last given, and states it with its date ("As at March 2026, the force reports: â
 
 Only the latest update counts: an earlier note the force has since moved on from is not its position any more,
 so re-indexing an item replaces its document (content-hashed chunks; stale ones are removed). Bookkeeping
-entries (created, owner assigned, due date set) are nobody's position and are never indexed. Re-running it
-changes nothing.
+entries (created, owner assigned, due date set) are nobody's position and are never indexed; an item superseded
+or not accepted leaves the library (its last note is the office's reason). Re-running it changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from retrieval.models import DocumentKind, DocumentMeta, Office, ParsedDocument, Precedent
 from tracker.clock import UK
-from tracker.register import Register, RegisterItemView
+from tracker.register import WITHDRAWN, Register, RegisterItemView
 
 DOC_ID_PREFIX = "register-item-"
 
@@ -27,6 +27,7 @@ class EvidenceIndex(Protocol):
     """What indexing needs from retrieval.index.PrecedentIndex (kept narrow for tests)."""
 
     def upsert_document(self, doc: ParsedDocument) -> object: ...
+    def delete_document(self, doc_id: str) -> object: ...
 
 
 def doc_id_for(item_id: int) -> str:
@@ -34,9 +35,10 @@ def doc_id_for(item_id: int) -> str:
 
 
 def position_document(item: RegisterItemView) -> ParsedDocument | None:
-    """The item's latest progress update as a dated document of its force; None before anyone has given one."""
+    """The item's latest progress update as a dated document of its force; None before anyone has given one, and
+    for an item superseded or not accepted (its last note is the office's reason, not the force's progress)."""
     latest = item.latest_position
-    if latest is None or item.recommendation is None:
+    if latest is None or item.recommendation is None or item.status in WITHDRAWN:
         return None
     day = latest.at.astimezone(UK).date()
     return ParsedDocument(
@@ -64,4 +66,6 @@ def index_positions(register: Register, index: EvidenceIndex, item_ids: Iterable
         if (doc := position_document(item)) is not None:
             index.upsert_document(doc)
             indexed += 1
+        elif item.status in WITHDRAWN:
+            index.delete_document(doc_id_for(item.id))  # what it said before is no position on a live matter
     return indexed

@@ -107,3 +107,20 @@ def test_a_register_update_keeps_its_date_through_the_models_rewrite() -> None:
 
 def _ids(index: PrecedentIndex) -> list[str]:
     return [chunk_id for chunk_id, _text, _md in index._iter_records(include_text=False)]
+
+
+def test_an_item_superseded_leaves_the_library_and_its_reason_is_never_evidence(
+    repo: Repository, index: PrecedentIndex
+) -> None:
+    (item,) = repo.register.items()
+    repo.register.update(item.id, "U_OWNER", note=UPDATE)
+    index_positions(repo.register, index)
+    assert index.count() > 0
+
+    reason = "Replaced by the 2026 national stalking recommendation."
+    withdrawn = repo.register.update(item.id, "U_REVIEWER", status="superseded", note=reason)
+    assert position_document(withdrawn) is None
+    index_positions(repo.register, index, [item.id])
+
+    assert index.count() == 0
+    assert "240 investigators" not in revisit_draft(index).text
