@@ -24,7 +24,7 @@ from bot.slack.ui import register as ui
 from bot.slack.ui.common import MessagePayload, Mrkdwn, refusal
 from bot.slack.ui.register import AssignedItem, AssignForm, InspectionCounts, RegisterModalContext, UpdateForm
 from tracker.clock import Clock, uk_today
-from tracker.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound, TrackerError
+from tracker.errors import ConcurrentChange, IllegalTransition, InvalidInput, NotAllowed, NotFound, TrackerError
 from tracker.register import ENDINGS, MAX_NOTE_CHARS, Rag, RegisterItemView, RegisterStatus, next_statuses
 from tracker.repository import Repository
 
@@ -41,6 +41,8 @@ USAGE = (
 )
 NARROW_HINT = f"`{c.COMMAND} register <inspection id>`, `@person` or `overdue`"
 _STALE = "This form is out of date: close it and press the button again."
+#: Two people saved the same item at once and the other was first (the row's version moved on).
+_RACED = "Someone else saved a change to this item just now. Press Save again to add yours on top."
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,8 @@ class RegisterDesk:
             return ModalOutcome({_invalid_field(form): _field_error(error)})
         except (IllegalTransition, NotAllowed, NotFound) as error:
             return ModalOutcome({c.INPUT_REGISTER_STATUS_BLOCK: _field_error(error)})
+        except ConcurrentChange:
+            return ModalOutcome({c.INPUT_REGISTER_STATUS_BLOCK: _RACED})
         log.info("register item %s updated by %s (status %s)", item.id, user, item.status.value)
         return ModalOutcome(then=lambda: self._saved(user, ctx.channel, item))
 
@@ -235,6 +239,8 @@ class RegisterDesk:
             return ModalOutcome({c.INPUT_REGISTER_OWNER_BLOCK: _field_error(error)})
         except (IllegalTransition, NotFound) as error:
             return ModalOutcome({c.INPUT_REGISTER_OWNER_BLOCK: _field_error(error)})
+        except ConcurrentChange:
+            return ModalOutcome({c.INPUT_REGISTER_OWNER_BLOCK: _RACED})
         log.info("register item %s assigned by %s", item.id, user)
         return ModalOutcome(then=lambda: self._done(user, ctx.channel, ui.assign_saved(item, self.today(), changed)))
 

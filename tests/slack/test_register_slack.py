@@ -481,3 +481,33 @@ def test_the_reminders_add_update_button_opens_the_modal_from_the_dm(
     running.click(c.ACTION_REGISTER_UPDATE, item.id, OWNER, channel="D_OWNER")
     view = opened_view(slack)
     assert json.loads(view["private_metadata"]) == {"i": item.id, "s": "open", "c": "D_OWNER"}
+
+
+def test_a_save_that_loses_a_race_says_so_on_the_form_and_saving_again_adds_it(
+    running: Running, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.errors import ConcurrentChange
+
+    item = published(running.store)[0]
+    running.click(c.ACTION_REGISTER_UPDATE, item.id, OWNER)
+    view = opened_view(slack)
+    register = running.store.register
+    real_update = register.update
+    calls: list[int] = []
+
+    def first_loses(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConcurrentChange()  # another instance committed first
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(register, "update", first_loses)
+    values = update_values("in_progress", "Training plan agreed.", "amber")
+
+    raced = running.submit(view, OWNER, values)
+    assert raced["response_action"] == "errors"
+    assert "Someone else saved a change" in raced["errors"][c.INPUT_REGISTER_STATUS_BLOCK]
+    assert len(register.get(item.id).history) == 1  # nothing stored by the losing save
+
+    assert running.submit(view, OWNER, values) == {}
+    assert register.get(item.id).history[-1].note == "Training plan agreed."
