@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 
@@ -14,9 +14,11 @@ from bot.slack import constants as c
 from bot.slack.deps import BotDeps
 from bot.slack.ui.common import BadPayload, ButtonRef, parse_button_value
 from bot.slack.ui.draft_card import parse_decision_value, parse_reuse_value
+from drafting.decisions import Decision
 from tracker.faults import storage_problem
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def register(app: App, deps: BotDeps) -> None:
@@ -32,37 +34,47 @@ def register(app: App, deps: BotDeps) -> None:
     for action_id, handler in handlers.items():
         app.action(action_id, middleware=[ack_at_once])(_listener(reviews, handler))
 
-    @app.action(c.ACTION_DECISION, middleware=[ack_at_once])
-    def on_decision(body: dict[str, Any]) -> None:
-        action = (body.get("actions") or [{}])[0]
-        try:
-            ref, decision = parse_decision_value((action.get("selected_option") or {}).get("value", ""))
-        except BadPayload:
-            log.warning("unrecognised decision payload on %s", body.get("container", {}).get("message_ts"))
-            return
-        click = _click(body, ref)
-        try:
-            reviews.decide(click, decision)
-        except Exception as error:
-            if not tell_storage_fault(reviews, click, error):
-                log.exception("decision on finding %s failed", click.finding_id)
-                reviews.tell(click, "Something went wrong recording that decision. Reload the thread and try again.")
+    app.action(c.ACTION_DECISION, middleware=[ack_at_once])(
+        _valued_listener(reviews, _decision_of, reviews.decide, "decision", "recording that decision")
+    )
+    app.action(c.ACTION_REUSE, middleware=[ack_at_once])(
+        _valued_listener(reviews, _reuse_of, reviews.reuse, "reuse", "reusing that answer")
+    )
 
-    @app.action(c.ACTION_REUSE, middleware=[ack_at_once])
-    def on_reuse(body: dict[str, Any]) -> None:
-        action = (body.get("actions") or [{}])[0]
+
+def _decision_of(action: dict[str, Any]) -> tuple[ButtonRef, Decision]:
+    return parse_decision_value((action.get("selected_option") or {}).get("value", ""))
+
+
+def _reuse_of(action: dict[str, Any]) -> tuple[ButtonRef, int]:
+    return parse_reuse_value(action.get("value", ""))
+
+
+def _valued_listener(
+    reviews: ReviewActions,
+    read: Callable[[dict[str, Any]], tuple[ButtonRef, T]],
+    handler: Callable[[Click, T], None],
+    name: str,
+    doing: str,
+) -> Callable[..., None]:
+    """A control whose value carries more than the answer and version (a decision, an earlier answer's id)."""
+
+    def on_action(body: dict[str, Any]) -> None:
         try:
-            ref, earlier_id = parse_reuse_value(action.get("value", ""))
+            ref, value = read((body.get("actions") or [{}])[0])
         except BadPayload:
-            log.warning("unrecognised reuse payload on %s", body.get("container", {}).get("message_ts"))
+            log.warning("unrecognised %s payload on %s", name, body.get("container", {}).get("message_ts"))
             return
         click = _click(body, ref)
         try:
-            reviews.reuse(click, earlier_id)
+            handler(click, value)
         except Exception as error:
             if not tell_storage_fault(reviews, click, error):
-                log.exception("reuse on finding %s failed", click.finding_id)
-                reviews.tell(click, "Something went wrong reusing that answer. Reload the thread and try again.")
+                log.exception("%s on finding %s failed", name, click.finding_id)
+                reviews.tell(click, f"Something went wrong {doing}. Reload the thread and try again.")
+
+    on_action.__name__ = f"on_{name}"
+    return on_action
 
 
 def ack_at_once(ack: Ack, next: Callable[[], None]) -> None:
