@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from typer.testing import CliRunner
 
-from bot.cli.main import app
-from bot.settings import Settings
+from tests.support.cli import repo, run
 from tests.support.inspections import ANSWERS, TITLE, approve_all, seed_inspection
 from tests.support.store import findings
-from tracker.repository import Repository
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -26,15 +21,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RESPONDER_FORCE", "Northumbria")
     monkeypatch.setenv("RESPONDER_PCC_NAME", "Susan Dungworth")
     return tmp_path / "data"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-def repo() -> Repository:
-    return Repository.connect(Settings().sqlalchemy_url)
 
 
 def listed() -> list[dict]:

@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from bot.cli.main import app
-from bot.settings import Settings
+from tests.support.cli import repo, run
 from tests.support.inspections import REVIEWER, seed_inspection
 from tracker.register import EXPORT_COLUMNS, Rag, RegisterStatus
-from tracker.repository import Repository
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +22,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("RESPONDER_REVIEWERS", raising=False)
     monkeypatch.setenv("RESPONDER_DATA_DIR", str(tmp_path / "data"))
     return tmp_path / "data"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-def repo() -> Repository:
-    return Repository.connect(Settings().sqlalchemy_url)
 
 
 def published() -> list[int]:
