@@ -97,7 +97,8 @@ class RegisterReminders:
         with self._store.transaction() as session:
             window = today + timedelta(days=self.days_before)  # due soon or overdue: nothing later is due yet
             items = item_views(session, table.owner.is_not(None), table.due <= window, table.status.in_(live))
-            sent = _sent(session)  # one query, so a sweep with nothing new (every minute) tries no claim at all
+            # One query, so a sweep with nothing new (every minute) tries no claim at all.
+            sent = _sent(session, [item.id for item in items])
             claimed = []
             for item in items:
                 kind = owner_slot(item, today, self.days_before)
@@ -115,9 +116,16 @@ class RegisterReminders:
         release(self._store, schema.RegisterReminder.__table__, reminder_id)
 
 
-def _sent(session: Session) -> set[tuple[int, str, date]]:
+def _sent(session: Session, item_ids: list[int]) -> set[tuple[int, str, date]]:
+    """The reminders already sent for these items: (item, kind, due date)."""
+    if not item_ids:
+        return set()
     table = schema.RegisterReminder.__table__
-    rows = session.execute(select(table.c.item_id, table.c.kind, table.c.due_on).where(table.c.posted_at.is_not(None)))
+    rows = session.execute(
+        select(table.c.item_id, table.c.kind, table.c.due_on).where(
+            table.c.posted_at.is_not(None), table.c.item_id.in_(item_ids)
+        )
+    )
     return {(item_id, kind, due_on) for item_id, kind, due_on in rows}
 
 
