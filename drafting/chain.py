@@ -350,10 +350,11 @@ def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
     dates = 0
 
     def date_marker(match: re.Match[str]) -> str:
+        """An old statement keeps its question after it; a register update (current) has none."""
         nonlocal dates
         dates += 1
         markers[f"[D{dates}]"] = match.group(1)
-        return f"[D{dates}] {match.group(2)} {STILL_CURRENT}"
+        return f"[D{dates}] {match.group(2)}" + (f" {STILL_CURRENT}" if match.re is DATED_QUOTE else "")
 
     def placeholder_marker(match: re.Match[str]) -> str:
         # One marker per occurrence: two old statements each keep their own "still the current position?".
@@ -361,13 +362,7 @@ def mask_fixed(text: str) -> tuple[str, dict[str, str]]:
         markers[marker] = match.group(0)
         return marker
 
-    def position_marker(match: re.Match[str]) -> str:
-        nonlocal dates
-        dates += 1
-        markers[f"[D{dates}]"] = match.group(1)
-        return f"[D{dates}] {match.group(2)}"
-
-    text = POSITION_QUOTE.sub(position_marker, DATED_QUOTE.sub(date_marker, text))
+    text = POSITION_QUOTE.sub(date_marker, DATED_QUOTE.sub(date_marker, text))
     return PLACEHOLDER.sub(placeholder_marker, text), markers
 
 

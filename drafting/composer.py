@@ -19,13 +19,14 @@ from drafting.voice import in_force_voice
 from retrieval.models import DocumentKind
 
 STILL_CURRENT = "[CONFIRM: still the current position?]"
+#: The opening of an old statement: its month, or for an undated document `Evidence.month`'s fallback.
+STALE_OPENING = r"As published in (?:[A-Z][a-z]+ \d{4}|an earlier response):"
 #: The opening of the force's latest reported progress from the office's register, with the month it was given.
 POSITION_OPENING = r"As at [A-Z][a-z]+ \d{4}, the force reports:"
-#: The opening of an old statement (its month, or for an undated document `Evidence.month`'s fallback), or of a
-#: register update: a dated frame that needs no support of its own, whose date must never be dropped.
-DATED_OPENING = rf"(?:As published in (?:[A-Z][a-z]+ \d{{4}}|an earlier response):|{POSITION_OPENING})"
+#: Either dated opening: a frame that needs no support of its own, whose date must never be dropped.
+DATED_OPENING = rf"(?:{STALE_OPENING}|{POSITION_OPENING})"
 #: An old statement as the composer writes it: (opening, statement), then the question whether it still holds.
-DATED_QUOTE = re.compile(rf"({DATED_OPENING}) “([^”]*)” " + re.escape(STILL_CURRENT))
+DATED_QUOTE = re.compile(rf"({STALE_OPENING}) “([^”]*)” " + re.escape(STILL_CURRENT))
 #: A register update as the composer writes it: (opening, statement); current, so nothing to ask.
 POSITION_QUOTE = re.compile(rf"({POSITION_OPENING}) “([^”]*)”")
 MONITORING = "I will monitor progress through my regular HMICFRS scrutiny process."
