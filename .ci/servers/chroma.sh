@@ -38,14 +38,6 @@ PY
 }
 
 stop_chroma() {
-  [[ -n "$CHROMA_PID" ]] || return 0
-  kill "$CHROMA_PID" 2>/dev/null || true
-  # Up to 10 s for a clean exit, then SIGKILL: nothing may outlive the run.
-  for ((t = 0; t < 50; t++)); do
-    kill -0 "$CHROMA_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -9 "$CHROMA_PID" 2>/dev/null || true
-  wait "$CHROMA_PID" 2>/dev/null || true
+  stop_pid "$CHROMA_PID"
   CHROMA_PID=""
 }

@@ -69,14 +69,6 @@ PY
 }
 
 stop_model() {
-  [[ -n "$MODEL_PID" ]] || return 0
-  kill "$MODEL_PID" 2>/dev/null || true
-  # Up to 10 s for a clean exit, then SIGKILL: nothing may outlive the run.
-  for ((t = 0; t < 50; t++)); do
-    kill -0 "$MODEL_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -9 "$MODEL_PID" 2>/dev/null || true
-  wait "$MODEL_PID" 2>/dev/null || true
+  stop_pid "$MODEL_PID"
   MODEL_PID=""
 }

@@ -15,6 +15,7 @@ from slack_bolt import Ack, App
 from bot.services.register_desk import ModalOutcome, RegisterClick, RegisterDesk
 from bot.slack import constants as c
 from bot.slack.deps import BotDeps
+from bot.slack.listeners.actions import ack_at_once
 from bot.slack.ui.common import BadPayload, refusal
 from bot.slack.ui.register import RegisterModalContext, assign_form, parse_register_context, update_form
 from tracker.faults import storage_problem
@@ -27,11 +28,11 @@ _FAILED = "Something went wrong; nothing was changed. Try again, or check the bo
 def register(app: App, deps: BotDeps) -> None:
     desk = deps.register_desk
 
-    @app.action(c.ACTION_REGISTER_UPDATE, middleware=[_ack_at_once])
+    @app.action(c.ACTION_REGISTER_UPDATE, middleware=[ack_at_once])
     def on_add_update(body: dict[str, Any]) -> None:
         _open(desk, body, desk.open_update)
 
-    @app.action(c.ACTION_REGISTER_ASSIGN, middleware=[_ack_at_once])
+    @app.action(c.ACTION_REGISTER_ASSIGN, middleware=[ack_at_once])
     def on_assign_owner(body: dict[str, Any]) -> None:
         _open(desk, body, desk.open_assign)
 
@@ -44,12 +45,6 @@ def register(app: App, deps: BotDeps) -> None:
     def on_assign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = assign_form(view)
         _submit(ack, view, c.INPUT_REGISTER_OWNER_BLOCK, lambda ctx: desk.submit_assign(ctx, _user(body), form))
-
-
-def _ack_at_once(ack: Ack, next: Callable[[], None]) -> None:
-    """Ack in the request's own thread, before the listener waits for a free worker in the pool."""
-    ack()
-    next()
 
 
 def click_from(body: dict[str, Any]) -> RegisterClick:
