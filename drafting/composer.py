@@ -39,6 +39,9 @@ _STANCE_WORDS = {
 #: Openings that tie a sentence to a paragraph it is no longer in.
 _DISCOURSE = re.compile(r"^(?:For example|For instance|In addition|Additionally|Also|However|Furthermore|Moreover),\s*")
 _NEGATED = re.compile(r"\b(?:isn['’]t|aren['’]t|doesn['’]t|don['’]t|not|hasn['’]t|haven['’]t)\b", re.IGNORECASE)
+#: A negated verb that agreed with a plural subject, as it must agree with "it" (the force) instead.
+_PLURAL_NEGATION = re.compile(r"^(aren|don|haven|weren)(['’]t)\b", re.IGNORECASE)
+_SINGULAR = {"aren": "isn", "don": "doesn", "haven": "hasn", "weren": "wasn"}
 
 
 class Composed(BaseModel):
@@ -62,8 +65,9 @@ def placeholder_for(ask: Ask, shape: AnswerShape) -> str:
             return f"how my office will see that the force {text}"
         return f"what my office will do to {text}" if ask.starts_with_verb else f"how my office will see that {text}"
     if _NEGATED.search(text):
-        subject = "it " if _NEGATED.match(text) else ""
-        return f"what the force is doing about the finding that {subject}{text}"
+        if _NEGATED.match(text):  # "aren't doing enough …", its subject (forces) left in the finding: "it isn't …"
+            text = "it " + _PLURAL_NEGATION.sub(lambda m: _SINGULAR[m.group(1).lower()] + m.group(2), text, count=1)
+        return f"what the force is doing about the finding that {text}"
     if ask.starts_third_person:
         return f"how the force {text}"
     if ask.starts_with_verb:

@@ -86,6 +86,12 @@ def test_placeholders_name_the_ask_in_words_that_read() -> None:
     assert placeholder_for(Ask(id="A1", text="doesn't always assess risk"), shape) == (
         "what the force is doing about the finding that it doesn't always assess risk"
     )
+    assert placeholder_for(Ask(id="A1", text="aren't doing enough to identify officers"), shape) == (
+        "what the force is doing about the finding that it isn't doing enough to identify officers"
+    )  # "Forces aren't …" with its subject left in the finding: the verb agrees with "it"
+    assert placeholder_for(Ask(id="A1", text="don't record the reason"), shape) == (
+        "what the force is doing about the finding that it doesn't record the reason"
+    )
     assert placeholder_for(Ask(id="A1", text="review the services"), AnswerShape.PCC_VOICE) == (
         "what my office will do to review the services"
     )
